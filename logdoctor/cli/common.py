@@ -1,0 +1,92 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+
+FORMATS = ("text", "markdown", "json", "html")
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def console(stream: TextIO | None = None) -> Console:
+    stream = stream or sys.stdout
+    color = use_color(stream)
+    return Console(
+        file=stream,
+        no_color=not color,
+        color_system="auto" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=not color,
+    )
+
+
+def default_format() -> str:
+    return "text"
+
+
+def verbosity(ctx: click.Context) -> int:
+    """-q gives -1, nothing 0, -v 1, -vv 2."""
+    obj: dict[str, Any] = ctx.find_root().obj or {}
+    return int(obj.get("verbosity", 0))
+
+
+def info(ctx: click.Context, message: str) -> None:
+    """A progress or context line on stderr, silenced by -q."""
+    if verbosity(ctx) >= 0:
+        click.echo(message, err=True)
+
+
+def debug(ctx: click.Context, message: str) -> None:
+    if verbosity(ctx) >= 1:
+        click.echo(message, err=True)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to --output FILE (UTF-8) or stdout."""
+    if output and output != "-":
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8", newline="\n")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (text on a terminal by default).",
+)
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to FILE."
+)
+rules_option = click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra or replacement rule files (a directory or a YAML file); repeatable.",
+)
+layout_option = click.option(
+    "--layout", default=None, help="log4net conversion pattern of the log (skips detection)."
+)
+service_config_option = click.option(
+    "--service-config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="FChoice.RuleManager.WindowsService.exe.config: read the log4net layout from it.",
+)
