@@ -26,8 +26,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b0x[0-9a-f]+\b", re.IGNORECASE), "<hex>"),
     (re.compile(r"\b[a-z0-9]*\d[a-z0-9]*(?:\.\d+)+\s*-\s*gsmtp\b", re.IGNORECASE), "<gid> - gsmtp"),
     (
-        re.compile(r"\b(?:[a-z0-9-]+\.)+(?:com|net|org|local|lan|corp|io|de|uk|fr|nl|edu|gov)\b",
-                   re.IGNORECASE),
+        re.compile(
+            # The lookahead keeps .NET type names (`System.Net.Mail`) from passing for hosts.
+            r"\b(?:[a-z0-9-]+\.)+(?:com|net|org|local|lan|corp|io|de|uk|fr|nl|edu|gov)\b"
+            r"(?!\.?[\w-])",
+            re.IGNORECASE,
+        ),
         "<host>",
     ),
     (re.compile(r"\b[A-Za-z0-9_-]*\d[A-Za-z0-9_-]{7,}\b"), "<id>"),
