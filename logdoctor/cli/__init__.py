@@ -23,7 +23,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "check_config",
         "Predict failures from the service's exe.config.",
     ),
-    "batch": ("logdoctor.cli.pending", "batch", "Nightly mode: ingest what is new, write a summary."),
+    "batch": (
+        "logdoctor.cli.pending",
+        "batch",
+        "Nightly mode: ingest what is new, write a summary.",
+    ),
     "report": ("logdoctor.cli.pending", "report", "Incidents from the store."),
     "tui": ("logdoctor.cli.pending", "tui", "Browse incidents in the terminal UI."),
     "rules": ("logdoctor.cli.rules", "rules", "The knowledge base: list, show, test, lint."),
@@ -95,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, with a hint how to see more
         if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv):
             raise
-        click.echo(f"logdoctor: internal error: {type(exc).__name__}: {exc} (rerun with -v)",
-                   err=True)
+        click.echo(
+            f"logdoctor: internal error: {type(exc).__name__}: {exc} (rerun with -v)", err=True
+        )
         sys.exit(3)

@@ -30,6 +30,8 @@ def console(stream: TextIO | None = None) -> Console:
         emoji=False,
         markup=False,
         soft_wrap=not color,
+        # Off a terminal nothing should be cut to 80 columns: the reader may be a ticket.
+        width=None if color else 240,
     )
 
 
@@ -90,3 +92,33 @@ service_config_option = click.option(
     default=None,
     help="FChoice.RuleManager.WindowsService.exe.config: read the log4net layout from it.",
 )
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    if param.name == "quiet" and value:
+        root.obj["verbosity"] = -1
+    elif param.name == "verbose" and isinstance(value, int) and value:
+        root.obj["verbosity"] = max(int(root.obj.get("verbosity", 0)), 0) + value
+
+
+def verbosity_options(f: Any) -> Any:
+    """-q/-v on a subcommand too (`logdoctor analyze x.log -v`), same meaning as on the group."""
+    f = click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=_set_verbosity,
+        help="More detail on stderr.",
+    )(f)
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_verbosity,
+        help="Only the result; no progress or notes.",
+    )(f)
