@@ -127,7 +127,7 @@ def check_config(
       logdoctor check-config --format json --fail-on error settings.txt
     """
     if file == "-":
-        raw = click.get_binary_stream("stdin").read(MAX_STDIN)
+        raw = sys.stdin.buffer.read(MAX_STDIN)
         values = read_app_settings(decode_config(raw))
         shown = "<stdin>"
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -74,7 +75,7 @@ def events(
         with Path(output).open("w", encoding="utf-8", newline="\n") as out:
             _write(stream, fmt, out)
     else:
-        _write(stream, fmt, click.get_text_stream("stdout"))
+        _write(stream, fmt, sys.stdout)
     info(
         ctx,
         f"logdoctor: {counter.records} records, {counter.config_loads} configuration loads, "

@@ -33,7 +33,7 @@ def load_rules(ctx: click.Context, rules_dirs: Sequence[str], only: bool = False
 
 def read_text_arg(text: str | None) -> str:
     if text is None or text == "-":
-        stream = click.get_text_stream("stdin")
+        stream = sys.stdin
         if stream.isatty():
             click.echo(
                 "logdoctor: paste the error text, then Ctrl-D (Ctrl-Z Enter on Windows)", err=True
