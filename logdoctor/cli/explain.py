@@ -18,6 +18,7 @@ from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.kb.match import THRESHOLD, Diagnosis, RuleMatch, diagnose
 from logdoctor.kb.pasted import chain_from_text, split_pasted
 from logdoctor.model import ExceptionChain, MatchContext, SmtpSettings
+from logdoctor.redact import Redactor, redact_jsonable
 from logdoctor.settings import parse_ssl_mode
 
 MAX_PASTE = 500_000  # characters; more is a whole log, which is what `analyze` is for
@@ -245,6 +246,9 @@ def explain_markdown(d: Diagnosis, chain: ExceptionChain, ctx: MatchContext) -> 
 @click.option(
     "--rules-only", is_flag=True, help="Use only the --rules files, not the built-in rules."
 )
+@click.option(
+    "--no-redact", is_flag=True, help="Show pasted addresses and secrets as they are (json)."
+)
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -259,6 +263,7 @@ def explain(
     output: str | None,
     rules_dirs: tuple[str, ...],
     rules_only: bool,
+    no_redact: bool,
 ) -> None:
     """Diagnose a pasted error TEXT (or standard input when TEXT is absent or -).
 
@@ -280,7 +285,11 @@ def explain(
     chain = chain_from_text(pasted.failure if pasted.failure.strip() else raw)
     d = diagnose(kb, chain, mctx)
     if fmt == "json":
-        write_output(json.dumps(explain_json(d, chain, mctx), indent=2, ensure_ascii=False), output)
+        out = explain_json(d, chain, mctx)
+        if not no_redact:
+            # The parsed messages echo the pasted text: addresses and secrets included.
+            out["parsed"] = redact_jsonable(out["parsed"], Redactor())
+        write_output(json.dumps(out, indent=2, ensure_ascii=False), output)
     elif fmt == "markdown":
         write_output(explain_markdown(d, chain, mctx), output)
     elif output and output != "-":

@@ -1,0 +1,563 @@
+"""Findings become incidents: the story of what broke, since when, how often, and what fixed it.
+
+Each failure is diagnosed with the settings in effect and the history so far (did these settings
+send mail before? did they just change?).  Failures with the same cause and the same settings
+are one incident until something resolves it:
+
+- a successful send (mail flows again), or
+- a configuration record with different settings (what caused it is gone); a later success or
+  the silence that follows is said in `resolved_by`.
+
+Whatever is still open at the end is `ongoing`.  Failures no rule explains are grouped by
+fingerprint into `unrecognized`, never dropped.
+
+The builder is streaming: it keeps one accumulator per open incident and a bounded amount of
+evidence, so memory does not grow with the number of failures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from logdoctor.kb.loader import KnowledgeBase
+from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose
+from logdoctor.mask import digest, mask_variable
+from logdoctor.model import (
+    ConfigLoaded,
+    Event,
+    ExceptionChain,
+    ExceptionLink,
+    MatchContext,
+    SendFailed,
+    SendSucceeded,
+    SmtpSettings,
+)
+from logdoctor.report_model import (
+    Alternative,
+    Evidence,
+    Incident,
+    Status,
+    TimelinePoint,
+    Unrecognized,
+    iso,
+)
+
+EVIDENCE_FIRST = 3  # the first failures of an incident are kept as evidence ...
+EVIDENCE_TEXT_LINES = 4  # ... each as its first lines ...
+EVIDENCE_TEXT_CHARS = 600  # ... capped
+EXAMPLE_CHARS = 2_000
+MAX_ALTERNATIVES = 3
+DIAGNOSIS_CACHE = 4_096
+MASK_CHARS = 8_192  # the diagnosis key looks at the start of a failure text only
+SNAPSHOT_VERSION = 1
+
+SettingsKey = tuple[str | None, int | None, bool | None, str | None, float | None]
+
+
+def settings_key(settings: SmtpSettings | None) -> SettingsKey:
+    if settings is None:
+        return (None, None, None, None, None)
+    host = settings.host.lower() if settings.host else None
+    return (host, settings.port, settings.enable_ssl, settings.ssl_mode, settings.timeout_s)
+
+
+def evidence_of(event: SendFailed) -> Evidence:
+    lines = [line.rstrip() for line in event.text.splitlines() if line.strip()]
+    text = "\n".join(lines[:EVIDENCE_TEXT_LINES])
+    if len(text) > EVIDENCE_TEXT_CHARS:
+        text = text[: EVIDENCE_TEXT_CHARS - 1] + "…"
+    return Evidence(path=event.path, line=event.line, text=text, timestamp=event.timestamp)
+
+
+def _where(event: Event) -> str:
+    when = event.timestamp.isoformat(sep=" ", timespec="seconds") if event.timestamp else "?"
+    return f"{when} ({event.path}:{event.line})"
+
+
+@dataclass
+class _Group:
+    """An incident (or unrecognized group) while the log is being read."""
+
+    key: tuple[object, ...]
+    settings: SmtpSettings | None
+    match: RuleMatch | None
+    diagnosis: Diagnosis
+    first: SendFailed
+    last: SendFailed
+    count: int = 0
+    confidence: float = 0.0
+    evidence: list[Evidence] = field(default_factory=list)
+    last_evidence: Evidence | None = None
+    scopes: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    matches: dict[str, tuple[RuleMatch, Diagnosis]] = field(default_factory=dict)
+    status: Status = "ongoing"
+    resolved_by: str | None = None
+    changed_at: str | None = None  # settings changed while it was open
+
+    def add(self, event: SendFailed, diagnosis: Diagnosis) -> None:
+        self.count += 1
+        self.last = event
+        best = diagnosis.best
+        if best is not None:
+            self.confidence = max(self.confidence, best.confidence)
+            self.rules[best.rule] += 1
+            if best.rule not in self.matches:
+                self.matches[best.rule] = (best, diagnosis)
+        if event.scope:
+            self.scopes[event.scope] += 1
+        ev = evidence_of(event)
+        if len(self.evidence) < EVIDENCE_FIRST:
+            self.evidence.append(ev)
+        else:
+            self.last_evidence = ev
+
+
+class IncidentBuilder:
+    """Feed it events in log order; `incidents()`, `unrecognized()`, `timeline()` at the end.
+
+    `default_settings` stand in for failures logged before any configuration record (from
+    `--service-config`).  Failures outside [`since`, `until`] still move the state (a success
+    before the window can resolve nothing inside it) but are not counted.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        default_settings: SmtpSettings | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        self.kb = kb
+        self.default_settings = default_settings
+        self.since = since
+        self.until = until
+        self._open: dict[tuple[object, ...], _Group] = {}
+        self._closed: list[_Group] = []
+        self._unknown: dict[str, _Group] = {}
+        self._after_change: list[_Group] = []  # resolved by a settings change, no send since
+        self._worked: set[SettingsKey] = set()
+        self._config: SmtpSettings | None = None
+        self._changed = False  # settings changed and no mail has gone out since
+        self._timeline: Counter[tuple[datetime, str]] = Counter()
+        self._cache: dict[tuple[str, MatchContext], Diagnosis] = {}
+
+    # -- feeding -------------------------------------------------------------------------
+
+    def feed_all(self, events: Iterable[Event]) -> IncidentBuilder:
+        for event in events:
+            self.feed(event)
+        return self
+
+    def feed(self, event: Event) -> None:
+        if isinstance(event, SendFailed):
+            self._failed(event)
+        elif isinstance(event, SendSucceeded):
+            self._succeeded(event)
+        elif isinstance(event, ConfigLoaded):
+            self._configured(event)
+
+    def _configured(self, event: ConfigLoaded) -> None:
+        new = settings_key(event.settings)
+        if self._config is not None and settings_key(self._config) != new:
+            self._changed = True
+            for key, group in list(self._open.items()):
+                if settings_key(group.settings) != new:
+                    group.changed_at = _where(event)
+                    self._close(key, f"the settings changed at {_where(event)}")
+                    self._after_change.append(group)
+        self._config = event.settings
+
+    def _succeeded(self, event: SendSucceeded) -> None:
+        self._worked.add(settings_key(event.settings or self._config))
+        self._changed = False
+        for key in list(self._open):
+            self._close(key, f"mail was sent at {_where(event)}")
+        for group in self._after_change:
+            group.resolved_by = f"{group.resolved_by}, then mail was sent at {_where(event)}"
+            group.changed_at = None
+        self._after_change.clear()
+
+    def _close(self, key: tuple[object, ...], why: str) -> None:
+        group = self._open.pop(key)
+        group.status = "resolved"
+        group.resolved_by = why
+        self._closed.append(group)
+
+    def _in_window(self, ts: datetime | None) -> bool:
+        if ts is None:
+            return True
+        if self.since is not None and ts < self.since:
+            return False
+        return not (self.until is not None and ts > self.until)
+
+    def _failed(self, event: SendFailed) -> None:
+        settings = event.settings or self._config or self.default_settings
+        skey = settings_key(settings)
+        ctx = MatchContext(
+            settings=settings,
+            worked_before=self._worked_before(settings, skey),
+            config_changed=self._changed if self._config is not None else None,
+        )
+        diagnosis = self._diagnose(event, ctx)
+        if not self._in_window(event.timestamp):
+            return
+        category = diagnosis.best.category if diagnosis.best is not None else "unknown"
+        if event.timestamp is not None:
+            hour = event.timestamp.replace(minute=0, second=0, microsecond=0)
+            self._timeline[(hour, category)] += 1
+        if diagnosis.best is None:
+            group = self._unknown.get(diagnosis.fingerprint)
+            if group is None:
+                group = _Group((diagnosis.fingerprint,), settings, None, diagnosis, event, event)
+                self._unknown[diagnosis.fingerprint] = group
+            group.add(event, diagnosis)
+            return
+        # One cause = one category: two rules of one category on the same settings (a reset
+        # during TLS, a reset while connecting) are one incident, told by its commonest rule.
+        key = (diagnosis.best.category, skey)
+        group = self._open.get(key)
+        if group is None:
+            group = _Group(key, settings, diagnosis.best, diagnosis, event, event)
+            self._open[key] = group
+        group.add(event, diagnosis)
+
+    def _worked_before(self, settings: SmtpSettings | None, skey: SettingsKey) -> bool | None:
+        if skey in self._worked:
+            return True
+        if settings is None:
+            return None  # nothing known to compare with
+        return False
+
+    def _diagnose(self, event: SendFailed, ctx: MatchContext) -> Diagnosis:
+        # The same failure repeats thousands of times with other ids and addresses: match it
+        # once.  Codes stay in the key (numbers=False) so 535 and 550 never share an answer.
+        key = (mask_variable(event.chain.text[:MASK_CHARS], numbers=False), ctx)
+        found = self._cache.get(key)
+        if found is None:
+            found = diagnose(self.kb, event.chain, ctx)
+            if len(self._cache) >= DIAGNOSIS_CACHE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = found
+        return found
+
+    # -- continuing across runs (the nightly batch) --------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a later run needs to continue this one, as JSON-able data.
+
+        Kept: the open incidents, those resolved by a settings change that a later send may
+        still annotate, the unrecognized groups, the settings that sent mail, the settings in
+        effect and whether they just changed.  Left out: incidents already final (the store
+        keeps them), the timeline (the store adds it up) and the diagnosis cache.  Of a
+        group's first and last failure only what the results use is kept.
+        """
+        return {
+            "version": SNAPSHOT_VERSION,
+            "open": [_group_state(g) for g in self._open.values()],
+            "after_change": [_group_state(g) for g in self._after_change],
+            "unknown": [_group_state(g) for g in self._unknown.values()],
+            "worked": sorted((list(k) for k in self._worked), key=repr),
+            "config": settings_to_state(self._config),
+            "changed": self._changed,
+        }
+
+    @classmethod
+    def restore(
+        cls,
+        kb: KnowledgeBase,
+        state: dict[str, Any],
+        *,
+        default_settings: SmtpSettings | None = None,
+    ) -> IncidentBuilder:
+        """A builder that continues where `snapshot()` left off.
+
+        Its `incidents()` lists the groups that were still open or could still change, plus
+        everything fed since; `timeline()` covers only what is fed since.
+        """
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported incident state version {state.get('version')!r}")
+        builder = cls(kb, default_settings=default_settings)
+        for item in state["open"]:
+            group = _group_from_state(item)
+            builder._open[group.key] = group
+        for item in state["after_change"]:
+            group = _group_from_state(item)
+            builder._after_change.append(group)
+            builder._closed.append(group)
+        for item in state["unknown"]:
+            group = _group_from_state(item)
+            builder._unknown[group.diagnosis.fingerprint] = group
+        builder._worked = {_settings_key_from(k) for k in state["worked"]}
+        builder._config = settings_from_state(state["config"])
+        builder._changed = bool(state["changed"])
+        return builder
+
+    # -- results -------------------------------------------------------------------------
+
+    def incidents(self) -> tuple[Incident, ...]:
+        groups = [*self._closed, *self._open.values()]
+        groups.sort(key=lambda g: (g.first.timestamp or datetime.min, g.first.line))
+        return tuple(_incident(g) for g in groups)
+
+    def unrecognized(self) -> tuple[Unrecognized, ...]:
+        groups = sorted(self._unknown.values(), key=lambda g: (-g.count, g.first.line))
+        return tuple(_unrecognized(g) for g in groups)
+
+    def timeline(self) -> tuple[TimelinePoint, ...]:
+        return tuple(
+            TimelinePoint(hour=hour, category=category, count=count)
+            for (hour, category), count in sorted(self._timeline.items())
+        )
+
+
+def _basename(path: str) -> str:
+    return path.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _evidence(group: _Group) -> tuple[Evidence, ...]:
+    tail = (group.last_evidence,) if group.last_evidence is not None else ()
+    return (*group.evidence, *tail)
+
+
+def _alternatives(diagnosis: Diagnosis, skip: str | None) -> tuple[Alternative, ...]:
+    out = [
+        Alternative(rule=m.rule, category=m.category, confidence=m.confidence, title=m.title)
+        for m in diagnosis.alternatives
+        if m.rule != skip
+    ]
+    return tuple(out[:MAX_ALTERNATIVES])
+
+
+def _incident(group: _Group) -> Incident:
+    match, diagnosis = group.matches[group.rules.most_common(1)[0][0]]
+    first = group.first.timestamp
+    # Stable across runs over the same log: what it is, with which settings, since when.
+    since = iso(first) or f"{_basename(group.first.path)}:{group.first.line}"
+    ident = digest(match.rule, match.category, repr(settings_key(group.settings)), since)
+    resolved_by = group.resolved_by
+    if resolved_by is not None and group.changed_at is not None:
+        resolved_by += ", no failure of this kind since"
+    scope = group.scopes.most_common(1)[0][0] if group.scopes else None
+    return Incident(
+        id=ident,
+        rule=match.rule,
+        category=match.category,
+        severity=match.severity,
+        title=match.title,
+        status=group.status,
+        first_seen=first,
+        last_seen=group.last.timestamp,
+        count=group.count,
+        settings=group.settings,
+        confidence=group.confidence,
+        cause=match.cause,
+        fix=match.fix,
+        verify=match.verify,
+        reasons=match.reasons,
+        evidence=_evidence(group),
+        alternatives=_alternatives(diagnosis, match.rule),
+        resolved_by=resolved_by,
+        scope=scope,
+        fingerprint=diagnosis.fingerprint,
+    )
+
+
+def _unrecognized(group: _Group) -> Unrecognized:
+    text = group.first.text
+    example = text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
+    return Unrecognized(
+        fingerprint=group.diagnosis.fingerprint,
+        count=group.count,
+        first_seen=group.first.timestamp,
+        last_seen=group.last.timestamp,
+        example=example,
+        types=group.first.chain.types,
+        evidence=_evidence(group),
+        candidates=_alternatives(group.diagnosis, None),
+        settings=group.settings,
+    )
+
+
+# -- state codecs (JSON-able, exact round trip) ----------------------------------------------
+
+
+def _ts_state(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.isoformat()
+
+
+def _ts_from(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def settings_to_state(settings: SmtpSettings | None) -> dict[str, Any] | None:
+    """SmtpSettings as JSON-able data that `settings_from_state` turns back into an equal one."""
+    if settings is None:
+        return None
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "enable_ssl": settings.enable_ssl,
+        "ssl_mode": settings.ssl_mode,
+        "ssl_mode_known": settings.ssl_mode_known,
+        "timeout_s": settings.timeout_s,
+        "extra": [list(pair) for pair in settings.extra],
+    }
+
+
+def settings_from_state(state: dict[str, Any] | None) -> SmtpSettings | None:
+    if state is None:
+        return None
+    return SmtpSettings(
+        host=state["host"],
+        port=state["port"],
+        enable_ssl=state["enable_ssl"],
+        ssl_mode=state["ssl_mode"],
+        ssl_mode_known=bool(state["ssl_mode_known"]),
+        timeout_s=state["timeout_s"],
+        extra=tuple((str(k), str(v)) for k, v in state["extra"]),
+    )
+
+
+def _settings_key_from(value: list[Any]) -> SettingsKey:
+    host, port, enable_ssl, ssl_mode, timeout_s = value
+    return (host, port, enable_ssl, ssl_mode, timeout_s)
+
+
+def evidence_to_state(ev: Evidence) -> dict[str, Any]:
+    return {"path": ev.path, "line": ev.line, "text": ev.text, "timestamp": _ts_state(ev.timestamp)}
+
+
+def evidence_from_state(state: dict[str, Any]) -> Evidence:
+    return Evidence(
+        path=state["path"],
+        line=int(state["line"]),
+        text=state["text"],
+        timestamp=_ts_from(state["timestamp"]),
+    )
+
+
+def match_to_state(match: RuleMatch | None) -> dict[str, Any] | None:
+    return None if match is None else asdict(match)
+
+
+def match_from_state(state: dict[str, Any] | None) -> RuleMatch | None:
+    if state is None:
+        return None
+    return RuleMatch(
+        rule=state["rule"],
+        category=state["category"],
+        title=state["title"],
+        severity=state["severity"],
+        confidence=float(state["confidence"]),
+        reasons=tuple(state["reasons"]),
+        priority=int(state["priority"]),
+        cause=state["cause"],
+        fix=tuple(state["fix"]),
+        verify=tuple(state["verify"]),
+    )
+
+
+def _diagnosis_state(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "best": match_to_state(d.best),
+        "alternatives": [match_to_state(m) for m in d.alternatives],
+        "unknown": d.unknown,
+        "fingerprint": d.fingerprint,
+    }
+
+
+def _diagnosis_from(state: dict[str, Any]) -> Diagnosis:
+    alternatives = tuple(m for m in map(match_from_state, state["alternatives"]) if m is not None)
+    return Diagnosis(
+        best=match_from_state(state["best"]),
+        alternatives=alternatives,
+        unknown=bool(state["unknown"]),
+        fingerprint=state["fingerprint"],
+    )
+
+
+def _failure_state(event: SendFailed) -> dict[str, Any]:
+    # The results use a group's first and last failure only for where and when it was, the
+    # example text (cut at EXAMPLE_CHARS) and the exception types.
+    return {
+        "path": event.path,
+        "line": event.line,
+        "timestamp": _ts_state(event.timestamp),
+        "scope": event.scope,
+        "settings": settings_to_state(event.settings),
+        "text": event.text[: EXAMPLE_CHARS + 1],
+        "types": list(event.chain.types),
+    }
+
+
+def _failure_from(state: dict[str, Any]) -> SendFailed:
+    text = state["text"]
+    links = tuple(ExceptionLink(type=t, message="") for t in state["types"])
+    return SendFailed(
+        path=state["path"],
+        line=int(state["line"]),
+        timestamp=_ts_from(state["timestamp"]),
+        chain=ExceptionChain(links=links, text=text),
+        scope=state["scope"],
+        settings=settings_from_state(state["settings"]),
+        text=text,
+    )
+
+
+def _group_state(group: _Group) -> dict[str, Any]:
+    return {
+        "key": [list(part) if isinstance(part, tuple) else part for part in group.key],
+        "settings": settings_to_state(group.settings),
+        "match": match_to_state(group.match),
+        "diagnosis": _diagnosis_state(group.diagnosis),
+        "first": _failure_state(group.first),
+        "last": _failure_state(group.last),
+        "count": group.count,
+        "confidence": group.confidence,
+        "evidence": [evidence_to_state(e) for e in group.evidence],
+        "last_evidence": (
+            evidence_to_state(group.last_evidence) if group.last_evidence is not None else None
+        ),
+        "scopes": dict(group.scopes),
+        "rules": dict(group.rules),
+        "matches": {
+            rule: [match_to_state(m), _diagnosis_state(d)] for rule, (m, d) in group.matches.items()
+        },
+        "status": group.status,
+        "resolved_by": group.resolved_by,
+        "changed_at": group.changed_at,
+    }
+
+
+def _group_from_state(state: dict[str, Any]) -> _Group:
+    key = tuple(tuple(part) if isinstance(part, list) else part for part in state["key"])
+    matches: dict[str, tuple[RuleMatch, Diagnosis]] = {}
+    for rule, (m, d) in state["matches"].items():
+        found = match_from_state(m)
+        if found is not None:
+            matches[rule] = (found, _diagnosis_from(d))
+    last_evidence = state["last_evidence"]
+    return _Group(
+        key=key,
+        settings=settings_from_state(state["settings"]),
+        match=match_from_state(state["match"]),
+        diagnosis=_diagnosis_from(state["diagnosis"]),
+        first=_failure_from(state["first"]),
+        last=_failure_from(state["last"]),
+        count=int(state["count"]),
+        confidence=float(state["confidence"]),
+        evidence=[evidence_from_state(e) for e in state["evidence"]],
+        last_evidence=evidence_from_state(last_evidence) if last_evidence is not None else None,
+        scopes=Counter({str(k): int(v) for k, v in state["scopes"].items()}),
+        rules=Counter({str(k): int(v) for k, v in state["rules"].items()}),
+        matches=matches,
+        status="resolved" if state["status"] == "resolved" else "ongoing",
+        resolved_by=state["resolved_by"],
+        changed_at=state["changed_at"],
+    )
