@@ -4,7 +4,8 @@ Each failure is diagnosed with the settings in effect and the history so far (di
 send mail before? did they just change?).  Failures with the same cause and the same settings
 are one incident until something resolves it:
 
-- a successful send (mail flows again), or
+- a successful send (mail flows again), except for causes that belong to single messages
+  (a rejected recipient, message or relay: other mail going out between them is normal), or
 - a configuration record with different settings (what caused it is gone); a later success or
   the silence that follows is said in `resolved_by`.
 
@@ -54,6 +55,10 @@ MAX_ALTERNATIVES = 3
 DIAGNOSIS_CACHE = 4_096
 MASK_CHARS = 8_192  # the diagnosis key looks at the start of a failure text only
 SNAPSHOT_VERSION = 1
+
+# Causes that belong to single messages: other mail going out between them is expected, so
+# a successful send does not resolve them (a bad address stays bad); a settings change does.
+PER_MESSAGE = frozenset({"recipient.rejected", "message.rejected", "relay.denied"})
 
 SettingsKey = tuple[str | None, int | None, bool | None, str | None, float | None]
 
@@ -176,8 +181,9 @@ class IncidentBuilder:
     def _succeeded(self, event: SendSucceeded) -> None:
         self._worked.add(settings_key(event.settings or self._config))
         self._changed = False
-        for key in list(self._open):
-            self._close(key, f"mail was sent at {_where(event)}")
+        for key, group in list(self._open.items()):
+            if group.key[0] not in PER_MESSAGE:
+                self._close(key, f"mail was sent at {_where(event)}")
         for group in self._after_change:
             group.resolved_by = f"{group.resolved_by}, then mail was sent at {_where(event)}"
             group.changed_at = None

@@ -38,8 +38,10 @@ def analyze_json(*args: str) -> dict[str, Any]:
 
 
 def counts(stats: dict[str, Any]) -> dict[str, int]:
-    return {k: stats[k] for k in ("records", "config_loads", "sends_ok", "sends_failed",
-                                  "damaged_records")}
+    return {
+        k: stats[k]
+        for k in ("records", "config_loads", "sends_ok", "sends_failed", "damaged_records")
+    }
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -107,8 +109,10 @@ def test_rotated_sets_given_in_any_order(entry: dict[str, Any]) -> None:
         k: entry[k]
         for k in ("records", "config_loads", "sends_ok", "sends_failed", "damaged_records")
     }
-    names = [s["path"].replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
-             for s in report["sources"]]
+    names = [
+        s["path"].replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+        for s in report["sources"]
+    ]
     assert names == entry["members"]  # oldest first
 
 

@@ -62,7 +62,10 @@ def test_failures_with_same_cause_and_settings_are_one_incident(tmp_path: Path) 
     log += "".join(handshake(f"2026-11-20 08:{m:02d}:00,000") for m in range(1, 6))
     (incident,) = analyze(tmp_path, log).incidents
     assert (incident.category, incident.count, incident.status) == (
-        "tls.implicit_on_plain_port", 5, "ongoing")
+        "tls.implicit_on_plain_port",
+        5,
+        "ongoing",
+    )
     assert incident.settings is not None and incident.settings.port == 587
     assert incident.first_seen is not None and incident.first_seen.minute == 1
     assert incident.last_seen is not None and incident.last_seen.minute == 5
@@ -132,7 +135,7 @@ def test_since_and_until_limit_counted_failures(tmp_path: Path) -> None:
 def test_service_config_supplies_settings_when_the_log_has_none(tmp_path: Path) -> None:
     cfg = tmp_path / "FChoice.RuleManager.WindowsService.exe.config"
     cfg.write_text(
-        '<configuration><appSettings>\n'
+        "<configuration><appSettings>\n"
         '<add key="EmailServiceConfig.Host" value="smtp.office365.com" />\n'
         '<add key="EmailServiceConfig.Port" value="587" />\n'
         '<add key="EmailServiceConfig.EnableSsl" value="true" />\n'

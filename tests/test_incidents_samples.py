@@ -23,16 +23,20 @@ KB = load_kb()
 
 def shape(analysis: Analysis) -> list[tuple[str, int, str, int | None, str | None]]:
     return sorted(
-        (i.category, i.count, i.status, i.settings.port if i.settings else None,
-         i.settings.ssl_mode if i.settings else None)
+        (
+            i.category,
+            i.count,
+            i.status,
+            i.settings.port if i.settings else None,
+            i.settings.ssl_mode if i.settings else None,
+        )
         for i in analysis.incidents
     )
 
 
 def expected(entry: dict[str, Any]) -> list[tuple[str, int, str, int | None, str | None]]:
     return sorted(
-        (i["category"], i["count"], i["status"], i["settings"]["port"],
-         i["settings"]["ssl_mode"])
+        (i["category"], i["count"], i["status"], i["settings"]["port"], i["settings"]["ssl_mode"])
         for i in entry["incidents"]
     )
 
@@ -60,7 +64,9 @@ def test_gzip_sample_incidents() -> None:
 @pytest.mark.parametrize("entry", MANIFEST["sets"], ids=[s["path"] for s in MANIFEST["sets"]])
 def test_rotated_set_incidents_newest_first(entry: dict[str, Any]) -> None:
     base = SAMPLES / entry["path"]
-    paths = [base / m for m in reversed(entry["members"])] if entry["container"] == "dir" else [base]
+    paths = (
+        [base / m for m in reversed(entry["members"])] if entry["container"] == "dir" else [base]
+    )
     analysis = analyze_paths(paths, kb=KB, layout=layout_of(entry))
     assert shape(analysis) == expected(entry)
 

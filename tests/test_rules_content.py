@@ -15,37 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from contract_categories import CONTRACT_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "rules"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-# The contract's categories (shared/contract.md); `unknown` is the engine's answer, not a rule's.
-CONTRACT_CATEGORIES = (
-    "tls.implicit_on_plain_port",
-    "tls.starttls_on_implicit_port",
-    "tls.starttls_not_offered",
-    "tls.protocol_mismatch",
-    "tls.certificate",
-    "tls.required",
-    "auth.bad_credentials",
-    "auth.app_password_required",
-    "auth.web_login_required",
-    "auth.basic_disabled",
-    "auth.required",
-    "sender.rejected",
-    "recipient.rejected",
-    "relay.denied",
-    "message.rejected",
-    "throttling",
-    "network.timeout",
-    "network.refused",
-    "network.dns",
-    "network.filtering",
-    "graph.auth",
-    "graph.permission",
-    "graph.throttling",
-)
 # Categories whose cause is a RuleManager setting: the fix must name the key to change.
 SETTINGS_CATEGORIES = (
     "tls.implicit_on_plain_port",

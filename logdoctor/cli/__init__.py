@@ -24,12 +24,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Predict failures from the service's exe.config.",
     ),
     "batch": (
-        "logdoctor.cli.pending",
+        "logdoctor.cli.batch",
         "batch",
         "Nightly mode: ingest what is new, write a summary.",
     ),
-    "report": ("logdoctor.cli.pending", "report", "Incidents from the store."),
-    "tui": ("logdoctor.cli.pending", "tui", "Browse incidents in the terminal UI."),
+    "report": ("logdoctor.cli.report", "report", "Incidents from the store."),
+    "tui": ("logdoctor.cli.tui", "tui", "Browse incidents in the terminal UI."),
     "rules": ("logdoctor.cli.rules", "rules", "The knowledge base: list, show, test, lint."),
     "events": ("logdoctor.cli.events", "events", "Print the parsed events (for rule authors)."),
 }

@@ -6,11 +6,7 @@ import sys
 
 import click
 
-PENDING = {
-    "batch": "the nightly batch mode and incident store (issue 6)",
-    "report": "reports from the incident store (issue 6)",
-    "tui": "the terminal UI (issue 7)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _pending(name: str) -> click.Command:
@@ -27,8 +23,3 @@ def _pending(name: str) -> click.Command:
         sys.exit(2)
 
     return command
-
-
-batch = _pending("batch")
-report = _pending("report")
-tui = _pending("tui")

@@ -16,15 +16,20 @@ Status = Literal["ongoing", "resolved"]
 
 # The rule the expected incidents follow (written into the manifest, so a reader of the truth
 # knows what "one incident" means here): consecutive failures of one category under one set
-# of settings form an incident; any later successful send, or a configuration record with
-# settings different from the known ones, resolves every open incident; what is still open at
-# the end is ongoing.  Settings are those of the last configuration record before the failure
-# in the same file (or set), unknown (null) when there is none.
+# of settings form an incident; any later successful send resolves every open incident except
+# those of single-message causes (recipient, message or relay rejected), and a configuration
+# record with settings different from the known ones resolves every open incident; what is
+# still open at the end is ongoing.  Settings are those of the last configuration record
+# before the failure in the same file (or set), unknown (null) when there is none.
+# A bad recipient stays bad while other mail goes out: a success does not resolve these.
+PER_MESSAGE = frozenset({"recipient.rejected", "message.rejected", "relay.denied"})
+
 INCIDENT_RULE = (
     "failures with the same category and settings (from the last configuration record before "
     "them in the same file or set; null when none) form one incident until a later successful "
-    "send, or a configuration record whose settings differ from the known ones, resolves it; "
-    "still open at the end means ongoing"
+    "send (except for single-message causes: recipient.rejected, message.rejected, "
+    "relay.denied), or a configuration record whose settings differ from the known ones, "
+    "resolves it; still open at the end means ongoing"
 )
 
 
@@ -122,7 +127,7 @@ class IncidentTracker:
                 self._close("resolved")
             self.current = entry.settings
         elif entry.kind == "ok":
-            self._close("resolved")
+            self._close("resolved", keep=PER_MESSAGE)
         elif entry.kind == "fail" and entry.category is not None:
             key = (entry.category, self.current)
             group = self.open.get(key)
@@ -132,10 +137,12 @@ class IncidentTracker:
                 group.count += 1
                 group.last = entry.when
 
-    def _close(self, status: Status) -> None:
-        for g in self.open.values():
+    def _close(self, status: Status, keep: frozenset[str] = frozenset()) -> None:
+        for key, g in list(self.open.items()):
+            if g.category in keep:
+                continue
             self.done.append(Incident(g.category, g.count, status, g.settings, g.first, g.last))
-        self.open.clear()
+            del self.open[key]
 
     def finish(self) -> tuple[Incident, ...]:
         self._close("ongoing")

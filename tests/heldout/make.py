@@ -655,17 +655,24 @@ class LogWriter:
             self.t = end.replace(microsecond=end.microsecond // 1000 * 1000)
 
 
+# Single-message causes: other mail going out between them is normal, so a success does not
+# resolve them; a settings change does.
+PER_MESSAGE = frozenset({"recipient.rejected", "message.rejected", "relay.denied"})
+
+
 def incidents_of(timeline: list[tuple[str, Settings | str | None]]) -> list[Incident]:
     """The project's incident definition, applied to this script's own event list."""
     current: Settings | None = None
     open_: dict[tuple[str, Settings | None], int] = {}
     done: list[Incident] = []
 
-    def close(status: str) -> None:
-        for (category, s), count in open_.items():
+    def close(status: str, keep: frozenset[str] = frozenset()) -> None:
+        for (category, s), count in list(open_.items()):
+            if category in keep:
+                continue
             assert s is not None, "every held-out failure has a configuration before it"
             done.append(Incident(category, count, status, s.port, s.ssl_mode))
-        open_.clear()
+            del open_[(category, s)]
 
     for kind, value in timeline:
         if kind == "config":
@@ -674,7 +681,7 @@ def incidents_of(timeline: list[tuple[str, Settings | str | None]]) -> list[Inci
                 close("resolved")
             current = value
         elif kind == "ok":
-            close("resolved")
+            close("resolved", keep=PER_MESSAGE)
         else:
             assert isinstance(value, str)
             key = (value, current)
@@ -1148,13 +1155,13 @@ def s13() -> Output:
     return single(
         "recipient-rejected",
         "An on-premises relay refuses unknown recipients (550 5.1.1, NonFatal) among successful "
-        "sends; RuleManager 3.2.4 parks the time bomb to 1/1/2999.  Each later success resolves "
-        "the open incident, so a second bad address makes a second incident.  ANSI code page "
+        "sends; RuleManager 3.2.4 parks the time bomb to 1/1/2999.  Successes between them do "
+        "not resolve a single-message cause, and no setting changes: one ongoing incident.  ANSI "
+        "code page "
         "(cp1252) with accented names; one SqlException timeout that is not an email failure.",
         w,
         [
-            Incident("recipient.rejected", 2, "resolved", 25, "UseStartTls"),
-            Incident("recipient.rejected", 1, "resolved", 25, "UseStartTls"),
+            Incident("recipient.rejected", 3, "ongoing", 25, "UseStartTls"),
         ],
         encoding="cp1252",
     )

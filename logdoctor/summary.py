@@ -1,0 +1,462 @@
+"""What the store says: the nightly summary (new, ongoing, resolved) and store reports.
+
+`store_analysis(store)` gives an `Analysis` over the store's history, so `report` (and the TUI)
+reuse the renderers of `analyze`.  `build_summary(store, result)` gives one night's summary,
+written by `write_summary` as `summary-YYYY-MM-DD.json`, `.md` and `.html`.
+
+Which list an incident is in, for the run that wrote the summary:
+
+- new: first seen in this run (its `status` says whether it is still going on);
+- resolved: seen before, resolved in this run;
+- ongoing: seen before and still going on (with or without new failures tonight).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from logdoctor import __version__
+from logdoctor.batch import BatchResult
+from logdoctor.model import ReadStats
+from logdoctor.report_model import Analysis, Incident, Unrecognized, iso
+from logdoctor.store import Store, StoredUnrecognized
+
+CHART_DAYS = 30
+TOP_UNMATCHED = 10
+
+
+def store_analysis(
+    store: Store, *, since: datetime | None = None, until: datetime | None = None
+) -> Analysis:
+    """The store's incidents (overlapping [since, until]) as an Analysis, for the renderers.
+
+    `stats` are the counts of everything the store has read, whatever the window.
+    """
+    incidents = tuple(s.incident for s in store.incidents(since=since, until=until))
+    unrecognized = tuple(u.group for u in store.unrecognized(since=since, until=until))
+    return Analysis(
+        stats=store.stats(),
+        incidents=incidents,
+        unrecognized=unrecognized,
+        timeline=store.timeline(since=since, until=until),
+        layout_notes=(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    date: str  # YYYY-MM-DD, the log's own local date
+    category: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    day: date
+    run_id: int
+    new: tuple[Incident, ...]
+    ongoing: tuple[Incident, ...]
+    resolved: tuple[Incident, ...]
+    by_day: tuple[DayCount, ...]
+    chart_start: date
+    chart_end: date
+    unmatched: tuple[Unrecognized, ...]  # seen in this run, commonest first
+    unmatched_tonight: tuple[int, ...]  # failures of each in this run
+    stats: ReadStats
+    run_records: int
+    run_bytes: int
+    notes: tuple[str, ...]
+    redacted: bool = False
+
+    @property
+    def incidents(self) -> tuple[Incident, ...]:
+        return (*self.new, *self.ongoing, *self.resolved)
+
+
+def by_day(store: Store, end: date, days: int = CHART_DAYS) -> tuple[DayCount, ...]:
+    """Failures per day and category over `days` days up to `end`, summed with pandas."""
+    import pandas as pd
+
+    start = end - timedelta(days=days - 1)
+    rows = store.hour_counts(
+        since=datetime.combine(start, datetime.min.time()),
+        until=datetime.combine(end, datetime.max.time()),
+    )
+    if not rows:
+        return ()
+    frame = pd.DataFrame(rows, columns=["hour", "category", "count"])
+    frame["date"] = frame["hour"].str.slice(0, 10)
+    daily = frame.groupby(["date", "category"])["count"].sum().reset_index()
+    daily = daily.sort_values(["date", "category"])
+    return tuple(
+        DayCount(date=str(d), category=str(c), count=int(n))
+        for d, c, n in daily[["date", "category", "count"]].itertuples(index=False)
+    )
+
+
+def build_summary(store: Store, result: BatchResult, *, day: date | None = None) -> Summary:
+    """The summary of the run `result` describes, from the store."""
+    run_id = result.run_id
+    new: list[Incident] = []
+    ongoing: list[Incident] = []
+    resolved: list[Incident] = []
+    for stored in store.incidents():
+        incident = stored.incident
+        if stored.first_run == run_id:
+            new.append(incident)
+        elif stored.resolved_run == run_id:
+            resolved.append(incident)
+        elif incident.status == "ongoing":
+            ongoing.append(incident)
+    stats = store.stats()
+    # The chart ends on the last day the log speaks of: for a nightly run that is today or
+    # yesterday, and a log replayed later still gets its own month charted.
+    last_logged = stats.last.date() if stats.last is not None else None
+    end = last_logged or (day or result.started_at.date())
+    tonight: list[StoredUnrecognized] = [u for u in store.unrecognized() if u.last_run == run_id]
+    tonight.sort(key=lambda u: (-u.run_count, -u.group.count, u.group.fingerprint))
+    tonight = tonight[:TOP_UNMATCHED]
+    return Summary(
+        day=day or result.started_at.date(),
+        run_id=run_id,
+        new=tuple(new),
+        ongoing=tuple(ongoing),
+        resolved=tuple(resolved),
+        by_day=by_day(store, end),
+        chart_start=end - timedelta(days=CHART_DAYS - 1),
+        chart_end=end,
+        unmatched=tuple(u.group for u in tonight),
+        unmatched_tonight=tuple(u.run_count for u in tonight),
+        stats=stats,
+        run_records=result.records,
+        run_bytes=result.bytes,
+        notes=result.notes,
+    )
+
+
+def redact_summary(summary: Summary) -> Summary:
+    """Secrets, user names and addresses replaced, with one set of stand-ins for the summary."""
+    from logdoctor.redact import redact_analysis
+
+    whole = Analysis(
+        stats=summary.stats, incidents=summary.incidents, unrecognized=summary.unmatched
+    )
+    shown = redact_analysis(whole)
+    incidents = shown.incidents
+    n_new, n_ongoing = len(summary.new), len(summary.ongoing)
+    return dataclasses.replace(
+        summary,
+        new=incidents[:n_new],
+        ongoing=incidents[n_new : n_new + n_ongoing],
+        resolved=incidents[n_new + n_ongoing :],
+        unmatched=shown.unrecognized,
+        stats=shown.stats,
+        redacted=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def stats_json(stats: ReadStats) -> dict[str, object]:
+    return {
+        "records": stats.records,
+        "config_loads": stats.config_loads,
+        "sends_ok": stats.sends_ok,
+        "sends_failed": stats.sends_failed,
+        "damaged_records": stats.damaged_records,
+        "by_level": dict(stats.by_level),
+        "first": iso(stats.first),
+        "last": iso(stats.last),
+        "damaged": list(stats.damaged),
+    }
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    unmatched = []
+    for group, tonight in zip(summary.unmatched, summary.unmatched_tonight, strict=True):
+        item = group.as_contract()
+        item["count_this_run"] = tonight
+        unmatched.append(item)
+    return {
+        "logdoctor_version": __version__,
+        "date": summary.day.isoformat(),
+        "run": {
+            "id": summary.run_id,
+            "records": summary.run_records,
+            "bytes": summary.run_bytes,
+            "notes": list(summary.notes),
+        },
+        "new": [i.as_contract() for i in summary.new],
+        "ongoing": [i.as_contract() for i in summary.ongoing],
+        "resolved": [i.as_contract() for i in summary.resolved],
+        "by_day": [
+            {"date": d.date, "category": d.category, "count": d.count} for d in summary.by_day
+        ],
+        "unrecognized": unmatched,
+        "stats": stats_json(summary.stats),
+        "sources": [
+            {"path": s.path, "bytes": s.bytes, "records": s.records, "layout": s.layout}
+            for s in summary.stats.sources
+        ],
+        "redacted": summary.redacted,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def summary_markdown(summary: Summary) -> str:
+    from logdoctor.render import view
+    from logdoctor.render.markdown import code, escape, fenced
+
+    s = summary.stats
+    out = [
+        f"# logdoctor nightly summary, {summary.day.isoformat()}",
+        "",
+        f"**{len(summary.new)} new, {len(summary.ongoing)} ongoing, "
+        f"{len(summary.resolved)} resolved.** This run read {summary.run_records:,} records "
+        f"({summary.run_bytes:,} bytes); the store holds {s.records:,} records, "
+        f"{escape(view.sends_line(s))}.",
+        "",
+    ]
+    if summary.redacted:
+        out += [f"> {escape(view.REDACTED_NOTE)}", ""]
+    for title, items in (
+        ("New", summary.new),
+        ("Ongoing", summary.ongoing),
+        ("Resolved tonight", summary.resolved),
+    ):
+        out += [f"## {title}", ""]
+        if not items:
+            out += ["None.", ""]
+            continue
+        out += [
+            "| severity | category | count | first seen | last seen | title |",
+            "|---|---|---:|---|---|---|",
+        ]
+        for i in view.ordered(items):
+            out.append(
+                f"| {escape(i.severity)} | {code(i.category, cell=True)} | {i.count:,} "
+                f"| {view.when(i.first_seen)} | {view.when(i.last_seen)} | {escape(i.title)} |"
+            )
+        out.append("")
+        for i in view.ordered(items):
+            if i.status != "ongoing" or not i.fix:
+                continue
+            out += [f"**{escape(i.title)}**: what to do", ""]
+            out += [f"{n}. {escape(step)}" for n, step in enumerate(i.fix, start=1)]
+            out.append("")
+    out += [
+        f"## Failures per day ({summary.chart_start.isoformat()} to "
+        f"{summary.chart_end.isoformat()})",
+        "",
+    ]
+    if summary.by_day:
+        out += ["| date | category | failures |", "|---|---|---:|"]
+        out += [
+            f"| {d.date} | {code(d.category, cell=True)} | {d.count:,} |" for d in summary.by_day
+        ]
+    else:
+        out.append("No failures in these days.")
+    out.append("")
+    if summary.unmatched:
+        out += ["## Unmatched: failures no rule explained", ""]
+        for n, (g, tonight) in enumerate(
+            zip(summary.unmatched, summary.unmatched_tonight, strict=True), start=1
+        ):
+            out += [
+                f"### {n}. {escape(view.types_line(g.types))}",
+                "",
+                f"- **This run:** {tonight:,}; in all: "
+                f"{escape(view.seen_line(g.first_seen, g.last_seen, g.count))}",
+                f"- **Fingerprint:** {code(g.fingerprint)}",
+                "",
+                *fenced(g.example),
+                "",
+            ]
+    if summary.notes:
+        out += ["## Files", "", *(f"- {escape(note)}" for note in summary.notes), ""]
+    out.append(f"_logdoctor {__version__}, run {summary.run_id}_")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_CHART_W, _CHART_H = 760, 220
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 10, 12, 40
+
+
+def chart_svg(summary: Summary) -> Markup:
+    """Failures per day by category over the chart's days, as a stacked bar chart (inline SVG)."""
+    from logdoctor.render.chart import category_color
+
+    days = [
+        summary.chart_start + timedelta(days=n)
+        for n in range((summary.chart_end - summary.chart_start).days + 1)
+    ]
+    counts = {(row.date, row.category): row.count for row in summary.by_day}
+    totals: dict[str, int] = {}
+    for row in summary.by_day:
+        totals[row.category] = totals.get(row.category, 0) + row.count
+    categories = sorted(totals, key=lambda c: (-totals[c], c))
+    day_totals = [sum(counts.get((d.isoformat(), c), 0) for c in categories) for d in days]
+    top = max([*day_totals, 1])
+    height = _CHART_H + 18 * len(categories)
+    plot_w = _CHART_W - _LEFT - _RIGHT
+    plot_h = _CHART_H - _TOP - _BOTTOM
+    slot = plot_w / len(days)
+    caption = (
+        f"Failures per day by category, {summary.chart_start.isoformat()} to "
+        f"{summary.chart_end.isoformat()}"
+    )
+    out = [
+        f'<svg class="chart" role="img" viewBox="0 0 {_CHART_W} {height}" width="100%" '
+        f'aria-label="{escape(caption)}"><title>{escape(caption)}</title>',
+        f'<text x="{_LEFT - 6}" y="{_TOP + 4}" text-anchor="end" class="axis">{top}</text>',
+        f'<text x="{_LEFT - 6}" y="{_TOP + plot_h + 4}" text-anchor="end" class="axis">0</text>',
+        f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_CHART_W - _RIGHT}" '
+        f'y2="{_TOP + plot_h}" stroke="#999"/>',
+    ]
+    for index, d in enumerate(days):
+        x = _LEFT + index * slot + slot * 0.1
+        base = float(_TOP + plot_h)
+        for category in categories:
+            n = counts.get((d.isoformat(), category), 0)
+            if not n:
+                continue
+            h = plot_h * n / top
+            base -= h
+            out.append(
+                f'<rect x="{x:.1f}" y="{base:.1f}" width="{slot * 0.8:.1f}" height="{h:.1f}" '
+                f'fill="{category_color(category)}"><title>{escape(d.isoformat())} '
+                f"{escape(category)}: {n}</title></rect>"
+            )
+        if index % 5 == 0 or index == len(days) - 1:
+            out.append(
+                f'<text x="{x + slot * 0.4:.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle" '
+                f'class="axis">{escape(d.strftime("%m-%d"))}</text>'
+            )
+    for number, category in enumerate(categories):
+        y = _CHART_H + number * 18
+        out.append(
+            f'<rect x="{_LEFT}" y="{y - 10}" width="12" height="12" '
+            f'fill="{category_color(category)}"/><text x="{_LEFT + 18}" y="{y}" class="legend">'
+            f"{escape(category)} ({totals[category]:,})</text>"
+        )
+    if not categories:
+        out.append(
+            f'<text x="{_LEFT + 8}" y="{_TOP + plot_h / 2:.0f}" class="legend">'
+            "No failures in these days.</text>"
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>logdoctor nightly summary {{ s.day }}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0 1.2em; }
+th, td { border-bottom: 1px solid #ddd; padding: .3em .5em; text-align: left; vertical-align: top; }
+td.n { text-align: right; }
+.ongoing { color: #b00020; font-weight: 600; }
+.axis, .legend { font-size: 12px; fill: #444; }
+pre { background: #f5f5f5; padding: .6em; overflow-x: auto; white-space: pre-wrap; }
+.note { color: #555; }
+</style></head><body>
+<h1>logdoctor nightly summary, {{ s.day }}</h1>
+<p><strong>{{ s.new|length }} new, {{ s.ongoing|length }} ongoing,
+{{ s.resolved|length }} resolved.</strong>
+This run read {{ "{:,}".format(s.run_records) }} records; the store holds
+{{ "{:,}".format(s.stats.records) }} records, {{ sends }}.</p>
+{% if s.redacted %}<p class="note">{{ redacted_note }}</p>{% endif %}
+<h2>Failures per day</h2>
+{{ chart }}
+{% for title, items in groups %}
+<h2>{{ title }}</h2>
+{% if items %}
+<table><tr><th>status</th><th>severity</th><th>category</th><th>count</th>
+<th>first seen</th><th>last seen</th><th>title</th></tr>
+{% for i in items %}
+<tr><td class="{{ i.status }}">{{ i.status }}</td><td>{{ i.severity }}</td>
+<td><code>{{ i.category }}</code></td><td class="n">{{ "{:,}".format(i.count) }}</td>
+<td>{{ when(i.first_seen) }}</td><td>{{ when(i.last_seen) }}</td><td>{{ i.title }}
+{% if i.status == "ongoing" and i.fix %}<ol>{% for step in i.fix %}<li>{{ step }}</li>
+{% endfor %}</ol>{% endif %}</td></tr>
+{% endfor %}</table>
+{% else %}<p>None.</p>{% endif %}
+{% endfor %}
+{% if unmatched %}
+<h2>Unmatched: failures no rule explained</h2>
+{% for g, tonight in unmatched %}
+<h3>{{ loop.index }}. {{ types(g.types) }}</h3>
+<p>This run: {{ tonight }}; in all: {{ seen(g.first_seen, g.last_seen, g.count) }}.
+Fingerprint <code>{{ g.fingerprint }}</code>.</p>
+<pre>{{ clip(g.example) }}</pre>
+{% endfor %}
+{% endif %}
+{% if s.notes %}<h2>Files</h2><ul>{% for n in s.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+<p class="note">logdoctor {{ version }}, run {{ s.run_id }}</p>
+</body></html>
+"""
+
+
+def summary_html(summary: Summary) -> str:
+    import jinja2
+
+    from logdoctor.render import view
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(_HTML)
+    return template.render(
+        s=summary,
+        sends=view.sends_line(summary.stats),
+        redacted_note=view.REDACTED_NOTE,
+        chart=chart_svg(summary),
+        groups=[
+            ("New", view.ordered(summary.new)),
+            ("Ongoing", view.ordered(summary.ongoing)),
+            ("Resolved tonight", view.ordered(summary.resolved)),
+        ],
+        unmatched=list(zip(summary.unmatched, summary.unmatched_tonight, strict=True)),
+        when=view.when,
+        types=view.types_line,
+        seen=view.seen_line,
+        clip=view.clip,
+        version=__version__,
+    )
+
+
+def summary_paths(out_dir: Path, day: date) -> tuple[Path, Path, Path]:
+    stem = f"summary-{day.isoformat()}"
+    return (out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / f"{stem}.html")
+
+
+def write_summary(summary: Summary, out_dir: Path) -> Sequence[Path]:
+    """The three summary files; each written whole under a temporary name, then renamed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = summary_paths(out_dir, summary.day)
+    texts = (
+        json.dumps(summary_json(summary), indent=2, ensure_ascii=False) + "\n",
+        summary_markdown(summary),
+        summary_html(summary),
+    )
+    for path, text in zip(paths, texts, strict=True):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        tmp.replace(path)
+    return paths
