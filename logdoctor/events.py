@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from logdoctor.fastpath import PhraseLine, Span
 from logdoctor.grammar.chain import is_email_type, parse_chain
 from logdoctor.grammar.codes import provider_markers
 from logdoctor.grammar.config import find_config
@@ -135,6 +136,40 @@ class EventCounter:
             if self.last is None or ts > self.last:
                 self.last = ts
 
+    def merge(self, other: EventCounter) -> None:
+        """Add the counts of a later part of the same stream."""
+        self.records += other.records
+        self.by_level.update(other.by_level)
+        self.config_loads += other.config_loads
+        self.sends_ok += other.sends_ok
+        self.sends_failed += other.sends_failed
+        self.service_starts += other.service_starts
+        self.service_stops += other.service_stops
+        self.other += other.other
+        self.damaged_records += other.damaged_records
+        room = MAX_DAMAGED_LISTED - len(self.damaged)
+        self.damaged.extend(other.damaged[: max(room, 0)])
+        for ts in (other.first, other.last):
+            if ts is not None:
+                if self.first is None or ts < self.first:
+                    self.first = ts
+                if self.last is None or ts > self.last:
+                    self.last = ts
+
+    def add_span(self, span: Span) -> None:
+        """A run of records counted in bulk by the fast reader (none of them damaged)."""
+        self.records += span.records
+        for level, count in span.by_level.items():
+            self.by_level[level] += count
+        # The records of a span that are not built become no event.
+        self.other += span.records - len(span.interesting)
+        for ts in (span.first, span.last):
+            if ts is not None:
+                if self.first is None or ts < self.first:
+                    self.first = ts
+                if self.last is None or ts > self.last:
+                    self.last = ts
+
     def add_event(self, event: Event | None) -> None:
         if isinstance(event, ConfigLoaded):
             self.config_loads += 1
@@ -192,6 +227,46 @@ def events_from_records(
         yield event
 
 
+def events_from_scan(
+    items: Iterable[Record | Span],
+    *,
+    success_phrases: Sequence[str] = DEFAULT_SUCCESS_PHRASES,
+    counter: EventCounter | None = None,
+    cache: ChainCache | None = None,
+    settings: SmtpSettings | None = None,
+) -> Iterator[Event]:
+    """`events_from_records` over `RecordReader.scan`: the same events and counts.
+
+    A `Span`'s records are counted at once; only its `interesting` records are looked at.
+    `settings` are the ones in effect before the first record (from an earlier file).
+    """
+    phrases = tuple(p.lower() for p in success_phrases if p.strip())
+    chains = cache if cache is not None else ChainCache()
+    for item in items:
+        if isinstance(item, Span):
+            if counter is not None:
+                counter.add_span(item)
+            records: Iterable[Record | PhraseLine] = item.interesting
+        else:
+            if counter is not None:
+                counter.add_record(item)
+            records = (item,)
+        for record in records:
+            if isinstance(record, PhraseLine):
+                event: Event | None = phrase_line_event(record, settings, phrases)
+            else:
+                event = record_event(
+                    record, settings=settings, success_phrases=phrases, cache=chains
+                )
+            if counter is not None:
+                counter.add_event(event)
+            if event is None:
+                continue
+            if isinstance(event, ConfigLoaded):
+                settings = event.settings
+            yield event
+
+
 def record_event(
     record: Record,
     *,
@@ -213,15 +288,26 @@ def record_event(
     level = (record.level or "").upper()
     chain: ExceptionChain | None = None
     if "xception" in head or "rror" in head or level in _PROBLEM_LEVELS or "fail" in low:
-        chain = cache.parse(text) if cache is not None else parse_chain(text)
-        if _is_send_failure(chain, low, record.logger):
-            return SendFailed(
-                *where, chain=chain, scope=scope_of(chain), settings=settings, text=text
-            )
+        if "Exception" not in text and "Error" not in text:
+            # Every link the grammar reads has a type ending in Exception or Error: this text
+            # has no links, so only its words can make it a failure (a warning such as "Polling
+            # cycle took 20 seconds" is not worth a parse).
+            if not _failed_by_words(low, record.logger):
+                chain = _NO_LINKS
+            else:
+                chain = cache.parse(text) if cache is not None else parse_chain(text)
+                return SendFailed(
+                    *where, chain=chain, scope=scope_of(chain), settings=settings, text=text
+                )
+        else:
+            chain = cache.parse(text) if cache is not None else parse_chain(text)
+            if _is_send_failure(chain, low, record.logger):
+                return SendFailed(
+                    *where, chain=chain, scope=scope_of(chain), settings=settings, text=text
+                )
 
-    if level not in ("ERROR", "FATAL") and any(p in low for p in success_phrases):
-        if not _NOT_SUCCESS.search(low) and not (chain and chain.links):
-            return SendSucceeded(*where, text=text, settings=settings)
+    if not (chain and chain.links) and _is_success(level, low, success_phrases):
+        return SendSucceeded(*where, text=text, settings=settings)
 
     first_line = low.lstrip().split("\n", 1)[0][:300]
     if ("start" in first_line or "stop" in first_line or "shut" in first_line) and (
@@ -234,9 +320,36 @@ def record_event(
     return None
 
 
+_NO_LINKS = ExceptionChain(links=(), text="")
+
+
+def _is_success(level: str, low: str, success_phrases: Sequence[str]) -> bool:
+    return (
+        level not in ("ERROR", "FATAL")
+        and any(p in low for p in success_phrases)
+        and not _NOT_SUCCESS.search(low)
+    )
+
+
+def phrase_line_event(
+    item: PhraseLine, settings: SmtpSettings | None, success_phrases: Sequence[str]
+) -> SendSucceeded | None:
+    """`record_event` of a `PhraseLine`: it holds no other word, so it is a success or nothing."""
+    low = item.message[:PREFILTER_CHARS].lower()
+    if _is_success((item.level or "").upper(), low, success_phrases):
+        return SendSucceeded(
+            item.path, item.line, item.timestamp, text=item.message, settings=settings
+        )
+    return None
+
+
 def _is_send_failure(chain: ExceptionChain, low: str, logger: str | None) -> bool:
     if any(is_email_type(t) for t in chain.types):
         return True
+    return _failed_by_words(low, logger)
+
+
+def _failed_by_words(low: str, logger: str | None) -> bool:
     if _FAILED_TO_SEND.search(low) is None:
         return False
     return _MAIL_WORDS.search(low) is not None or (

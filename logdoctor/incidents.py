@@ -24,9 +24,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from logdoctor.diagkey import DiagnosisKeys
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose
-from logdoctor.mask import digest, mask_variable
+from logdoctor.mask import digest
 from logdoctor.model import (
     ConfigLoaded,
     Event,
@@ -151,6 +152,7 @@ class IncidentBuilder:
         self._changed = False  # settings changed and no mail has gone out since
         self._timeline: Counter[tuple[datetime, str]] = Counter()
         self._cache: dict[tuple[str, MatchContext], Diagnosis] = {}
+        self._keys = DiagnosisKeys(kb)
 
     # -- feeding -------------------------------------------------------------------------
 
@@ -243,7 +245,9 @@ class IncidentBuilder:
     def _diagnose(self, event: SendFailed, ctx: MatchContext) -> Diagnosis:
         # The same failure repeats thousands of times with other ids and addresses: match it
         # once.  Codes stay in the key (numbers=False) so 535 and 550 never share an answer.
-        key = (mask_variable(event.chain.text[:MASK_CHARS], numbers=False), ctx)
+        # DiagnosisKeys gives that key fast, and lets texts differing only in long numbers
+        # share it (see logdoctor.diagkey).
+        key = (self._keys.key(event.chain.text[:MASK_CHARS]), ctx)
         found = self._cache.get(key)
         if found is None:
             found = diagnose(self.kb, event.chain, ctx)

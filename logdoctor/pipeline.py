@@ -15,9 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, groupby
 from pathlib import Path
 
-from logdoctor.events import ChainCache, EventCounter, events_from_records
+from logdoctor.events import ChainCache, EventCounter, events_from_records, events_from_scan
+from logdoctor.fastpath import Span
 from logdoctor.layout import Layout, choose_layout
-from logdoctor.model import Event, ReadStats, Record
+from logdoctor.model import ConfigLoaded, Event, ReadStats, Record, SmtpSettings
+from logdoctor.parallel import (
+    PARALLEL_MIN_BYTES,
+    Part,
+    PartReader,
+    detect_source_layout,
+    plan,
+    worker_count,
+)
 from logdoctor.records import RecordReader
 from logdoctor.sources import LogSource, discover, rotation_name
 
@@ -37,6 +46,7 @@ class LogReading:
         *,
         layout: str | None = None,
         service_config: str | Path | None = None,
+        workers: int | None = None,
     ) -> None:
         forced, self.layout_note = choose_layout(layout, service_config)
         self.forced_layout: Layout | None = forced
@@ -44,6 +54,7 @@ class LogReading:
         self.readers = [RecordReader(source, forced) for source in self.sources]
         self.counter = EventCounter()
         self._cache = ChainCache()
+        self.workers = worker_count() if workers is None else workers
         self._set_of = {source.display: rotation_set(source) for source in self.sources}
 
     @property
@@ -72,8 +83,62 @@ class LogReading:
         """Every event, in order; counts every record into `counter` on the way.
 
         The settings in effect carry over between the files of one rotated set, never from
-        one set (or unrelated file) to another.
+        one set (or unrelated file) to another.  Routine records are counted in bulk
+        (`RecordReader.scan`), and a big plain file is read on all cores (`parallel`); the
+        result is the one of `events_by_record`.
         """
+        total = self.total_bytes
+        done = 0
+        parts = PartReader(self.workers) if self.workers > 1 else None
+        try:
+            for _, group in groupby(self.readers, key=lambda r: self._set_of[r.source.display]):
+                settings: SmtpSettings | None = None
+                for reader in group:
+                    plan = self._plan(reader) if parts is not None else None
+                    if plan is not None and parts is not None:
+                        for event, at in parts.events(reader, plan, self.counter, settings):
+                            if event is None:
+                                if progress is not None:
+                                    progress(done + min(at, reader.source.size), total)
+                                continue
+                            if isinstance(event, ConfigLoaded):
+                                settings = event.settings
+                            yield event
+                    else:
+                        for event in events_from_scan(
+                            self._scan_one(reader, progress, done, total),
+                            counter=self.counter,
+                            cache=self._cache,
+                            settings=settings,
+                        ):
+                            if isinstance(event, ConfigLoaded):
+                                settings = event.settings
+                            yield event
+                    done += reader.source.size
+                    if progress is not None:
+                        progress(done, total)
+        finally:
+            if parts is not None:
+                parts.close()
+
+    def _plan(self, reader: RecordReader) -> list[Part] | None:
+        source = reader.source
+        if source.size < PARALLEL_MIN_BYTES or source.member is not None or source.gzip:
+            return None
+        if reader.layout is None:
+            reader.layout = detect_source_layout(source)
+        return plan(source, reader.layout)
+
+    def _scan_one(
+        self, reader: RecordReader, progress: ProgressFn | None, done: int, total: int
+    ) -> Iterator[Record | Span]:
+        for count, item in enumerate(reader.scan()):
+            yield item
+            if progress is not None and count % 64 == 0:
+                progress(done + min(reader.bytes_read, reader.source.size), total)
+
+    def events_by_record(self, progress: ProgressFn | None = None) -> Iterator[Event]:
+        """`events`, reading every record in full: the plain path the fast one is checked by."""
         records = self.records(progress)
         for _, group in groupby(records, key=lambda record: self._set_of[record.path]):
             yield from events_from_records(group, counter=self.counter, cache=self._cache)

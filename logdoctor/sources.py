@@ -338,6 +338,88 @@ def sniff_encoding(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
+CP1252 = 2
+UTF8_NONASCII = 1
+ASCII = 0
+
+
+def decode_line(raw: bytes, *, cut: bool = False) -> tuple[str, int]:
+    """One raw line (without its LF) as text, and how it decoded: ASCII, UTF8_NONASCII, CP1252.
+
+    A trailing CR goes, a BOM at the start goes (two logs joined with `copy a+b`), NULs go.
+    Text that is not valid UTF-8 is read as cp1252, the ANSI code page of Western Windows.
+    """
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    if b"\x00" in raw:
+        # NUL runs are what Windows leaves where a crash cut a write short; they are not text.
+        raw = raw.replace(b"\x00", b"")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if cut and exc.start >= len(raw) - 3:
+            # the cut went through a multi-byte character
+            return raw[: exc.start].decode("utf-8", "replace"), ASCII
+        return raw.decode("cp1252", "replace"), CP1252
+    return text, ASCII if raw.isascii() else UTF8_NONASCII
+
+
+def encoding_label(bom: int, cp1252_lines: int, utf8_nonascii: bool) -> str:
+    """What a UTF-8/cp1252 stream was read as: utf-8, utf-8-sig, cp1252 or a mix."""
+    if bom:
+        return "utf-8-sig+cp1252" if cp1252_lines else "utf-8-sig"
+    if cp1252_lines:
+        return "utf-8+cp1252" if utf8_nonascii else "cp1252"
+    return "utf-8"
+
+
+class Window:
+    """A seekable byte stream that ends at `end` (the parallel reader's share of a file)."""
+
+    def __init__(self, inner: BinaryIO, end: int) -> None:
+        self._inner = inner
+        self._end = end
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._end - self._inner.tell()
+        if left <= 0:
+            return b""
+        return self._inner.read(left if size < 0 else min(size, left))
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, target: int) -> int:
+        return self._inner.seek(target)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> Window:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Whole lines of a UTF-8/cp1252 stream as raw bytes: `lines` lines from `line`/`offset`.
+
+    Every line ends with LF except, at the end of the stream, the last one.
+    """
+
+    line: int
+    offset: int
+    data: bytes
+    lines: int
+
+
 class TextLines:
     """Numbered, decoded lines of a byte stream: `(line_no, byte_offset, text)`.
 
@@ -359,8 +441,13 @@ class TextLines:
         start_line: int = 1,
         chunk_size: int = CHUNK_SIZE,
         max_line_bytes: int = MAX_LINE_BYTES,
+        align_reads: bool = False,
     ) -> None:
         self._stream = stream
+        # With `align_reads`, a read that starts mid-file ends where a read from the start of
+        # the file would: lines longer than `max_line_bytes` are then cut at the same places
+        # (the parallel reader relies on it).
+        self._align = align_reads
         self._start_offset = start_offset
         self._start_line = start_line
         self._chunk = chunk_size
@@ -370,6 +457,7 @@ class TextLines:
         self.cut_lines = 0  # lines longer than max_line_bytes, cut
         self.cp1252_lines = 0
         self._utf8_nonascii = False
+        self.bom = 0
 
     def __iter__(self) -> Iterator[tuple[int, int, str]]:
         stream = self._stream
@@ -430,32 +518,95 @@ class TextLines:
             buf = buf + chunk if buf else chunk
 
     def _decode(self, raw: bytes, *, cut: bool = False) -> str:
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        if raw[:3] == b"\xef\xbb\xbf":
-            raw = raw[3:]  # a BOM mid-file: two logs joined with `copy a+b`
-        if b"\x00" in raw:
-            # NUL runs are what Windows leaves where a crash cut a write short; they are not text.
-            raw = raw.replace(b"\x00", b"")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if cut and exc.start >= len(raw) - 3:
-                # the cut went through a multi-byte character
-                return raw[: exc.start].decode("utf-8", "replace")
+        text, kind = decode_line(raw, cut=cut)
+        if kind == CP1252:
             self.cp1252_lines += 1
-            return raw.decode("cp1252", "replace")
-        if not self._utf8_nonascii and not raw.isascii():
+        elif kind == UTF8_NONASCII:
             self._utf8_nonascii = True
         return text
 
-    def _settle_encoding(self, bom: int) -> None:
-        if bom:
-            self.encoding = "utf-8-sig+cp1252" if self.cp1252_lines else "utf-8-sig"
-        elif self.cp1252_lines:
-            self.encoding = "utf-8+cp1252" if self._utf8_nonascii else "cp1252"
+    def note_region(self, utf8_nonascii: bool) -> None:
+        """A region of lines was decoded in one piece (all valid UTF-8) by a fast reader."""
+        if utf8_nonascii:
+            self._utf8_nonascii = True
+
+    @property
+    def utf8_nonascii(self) -> bool:
+        """Whether a line decoded as UTF-8 held non-ASCII text (part of `encoding`)."""
+        return self._utf8_nonascii
+
+    def regions(self) -> Iterator[Region | tuple[int, int, str]]:
+        """The same lines as iterating, in bulk: `Region`s of whole lines as raw bytes.
+
+        A line cut at `max_line_bytes` comes as a decoded `(line_no, offset, text)` tuple, and so
+        does every line of a UTF-16 file.  Lines of a region are decoded by the caller, with
+        `decode_line` per line or the region at once (`note_region` then keeps `encoding` right).
+        The chunking is the one of `__iter__`, so cut lines fall on the same places.
+        """
+        stream = self._stream
+        first = stream.read(4096)
+        enc, bom = sniff_encoding(first)
+        self.encoding = enc
+        self.bom = bom
+        start = max(self._start_offset, bom)
+        if start <= len(first):
+            buf, buf_off = first[start:], start
         else:
-            self.encoding = "utf-8"
+            _skip(stream, start, len(first))
+            buf, buf_off = b"", start
+            if self._align and not enc.startswith("utf-16"):
+                # Read up to where a read from the start of the file would have ended.
+                behind = (start - len(first)) % self._chunk
+                if behind:
+                    buf = stream.read(self._chunk - behind)
+        if enc.startswith("utf-16"):
+            yield from self._utf16(buf, buf_off, enc)
+        else:
+            yield from self._utf8_regions(buf, buf_off)
+            self._settle_encoding(bom)
+
+    def _utf8_regions(self, buf: bytes, buf_off: int) -> Iterator[Region | tuple[int, int, str]]:
+        # Mirrors `_utf8` step by step; only the splitting into lines is left to the caller.
+        stream = self._stream
+        line_no = self._start_line
+        max_line = self._max_line
+        skipping = False
+        while True:
+            if skipping:
+                nl = buf.find(b"\n")
+                if nl < 0:
+                    buf_off += len(buf)
+                    buf = b""
+                else:
+                    buf_off += nl + 1
+                    buf = buf[nl + 1 :]
+                    skipping = False
+            if not skipping and buf:
+                last = buf.rfind(b"\n")
+                if last >= 0:
+                    data = buf[: last + 1]
+                    count = data.count(b"\n")
+                    yield Region(line_no, buf_off, data, count)
+                    line_no += count
+                    buf_off += last + 1
+                    buf = buf[last + 1 :]
+                if len(buf) > max_line:
+                    yield line_no, buf_off, self._decode(buf[:max_line], cut=True)
+                    self.cut_lines += 1
+                    line_no += 1
+                    skipping = True
+                    buf_off += len(buf)
+                    buf = b""
+            self.bytes_read = buf_off + len(buf)
+            chunk = stream.read(self._chunk)
+            if not chunk:
+                if buf and not skipping:
+                    yield Region(line_no, buf_off, buf, 1)
+                return
+            buf = buf + chunk if buf else chunk
+
+    def _settle_encoding(self, bom: int) -> None:
+        self.encoding = encoding_label(bom, self.cp1252_lines, self._utf8_nonascii)
 
     def _utf16(self, buf: bytes, buf_off: int, enc: str) -> Iterator[tuple[int, int, str]]:
         stream = self._stream

@@ -226,10 +226,24 @@ def _chain(text: str, links: list[ExceptionLink], *, partial: bool) -> Exception
 
 
 def _restore_line_breaks(body: str) -> str:
+    # No pattern below matches across a line end, and each sees a line end as it sees the end
+    # of the text; so the work is done per line, and a line seen before is not done again.
+    if len(body) <= _MEMO_LINE:
+        return _restore_lines(body)
+    return "\n".join(
+        _restore_lines(line) if len(line) <= _MEMO_LINE else _restore_uncached(line)
+        for line in body.split("\n")
+    )
+
+
+def _restore_uncached(body: str) -> str:
     if "---" in body:
         body = _INLINE_MARKER.sub(lambda m: "\n   " + m.group(1) + "\n", body)
         body = _INLINE_BLOCK.sub(lambda m: "<---\n" if m.group(0).startswith("<") else "\n", body)
     return _INLINE_FRAME.sub("\n   ", body)
+
+
+_restore_lines = functools.lru_cache(maxsize=65_536)(_restore_uncached)
 
 
 # --- the line state machine -----------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""The key under which a failure's diagnosis is memoised, computed fast.
+
+The incident builder matches a failure once per key: `mask_variable(text, numbers=False)`
+(addresses, hosts, ids masked; numbers kept, because reply and socket codes are numbers).  This
+module gives that same key for a fraction of the cost, and lets more failures share one:
+
+* Masking works line by line (no mask pattern crosses a line end, except the Gmail `- gsmtp`
+  tail, which sends the text to the plain path), so each distinct line is masked once:
+  stack frames and exception messages repeat verbatim from one failure to the next.
+* A run of six or more digits standing alone (`time bomb 499721`, a message number) is replaced
+  by as many zeros first.  No code the diagnosis reads is that long or looks like that (SMTP
+  and HTTP codes have three digits, enhanced codes at most three per part, socket errors five,
+  AADSTS codes and HRESULTs are glued to letters), masks see only the shape of a token, and
+  phrases are compared with all numbers masked; so failures that differ only there get the
+  same diagnosis.
+* A stack frame line without digits (other than its `:line 212` and the `32` of `Int32`) is
+  left out: the diagnosis reads the chain's types, messages and codes, and frames carry none
+  of those (the generator of real logs keeps a varying number of frames per failure).
+
+A knowledge base with `regex` conditions could look at any digit or frame: then the key is
+exactly the plain masked text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logdoctor.kb.compiled import Block
+from logdoctor.kb.loader import KnowledgeBase
+from logdoctor.mask import mask_variable
+
+MAX_LINES_CACHED = 65_536
+
+_LONG_NUMBER = re.compile(r"(?<![\w.:/\\-])\d{6,}(?![\w.:/\\-])")
+_SPACE = re.compile(r"\s+")
+_GSMTP = re.compile(r"gsmtp", re.IGNORECASE)
+_FRAME = re.compile(r"[ \t]*at [^\r\n]{0,2000}")
+_FRAME_DIGITS = re.compile(r":line \d+$|(?<=[A-Za-z])(?:16|32|64)\b")
+_DIGIT = re.compile(r"\d")
+
+
+def _plain_frame(line: str) -> bool:
+    return _FRAME.fullmatch(line) is not None and _DIGIT.search(_FRAME_DIGITS.sub("", line)) is None
+
+
+def _zeros(m: re.Match[str]) -> str:
+    return "0" * len(m.group(0))
+
+
+def has_regex(block: Block) -> bool:
+    """Whether a rule block (or one nested in it) tests the text with a regex."""
+    if block.regex:
+        return True
+    return any(has_regex(b) for b in (*(block.any or ()), *(block.not_ or ())))
+
+
+class DiagnosisKeys:
+    """`key(text)`: the memo key of a failure text (see the module doc)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        # "canonical": long numbers zeroed and plain frames left out (exact without regexes).
+        self.canonical_numbers = not any(has_regex(kr.match) for kr in kb.active_rules)
+        self._lines: dict[str, str] = {}
+
+    def key(self, text: str) -> str:
+        if _GSMTP.search(text) is not None:
+            if self.canonical_numbers:
+                text = _LONG_NUMBER.sub(_zeros, text)
+            return mask_variable(text, numbers=False)
+        lines = self._lines
+        out: list[str] = []
+        for line in text.split("\n"):
+            masked = lines.get(line)
+            if masked is None:
+                if not self.canonical_numbers:
+                    masked = mask_variable(line, numbers=False)
+                elif _plain_frame(line):
+                    masked = ""
+                else:
+                    masked = mask_variable(_LONG_NUMBER.sub(_zeros, line), numbers=False)
+                if len(lines) >= MAX_LINES_CACHED:
+                    lines.clear()
+                lines[line] = masked
+            if masked:
+                out.append(masked)
+        return _SPACE.sub(" ", "\n".join(out)).strip()

@@ -1,0 +1,281 @@
+"""One big plain log file read on several cores, with exactly the result of reading it alone.
+
+The file is cut into parts at record starts (a line the layout reads as a header: whether a
+line is one never depends on the lines around it), and each worker reads its part with the
+fast reader, in reads aligned with those of a reader that starts at the top of the file (so an
+over-long line is cut at the same place).  Each part starts with the line number the newlines
+before it give.  What a worker cannot know is the configuration logged in earlier parts: its
+events before its own first configuration record carry none, and the main process gives them
+the one in effect, as a single reader would have.  Counts are added up part by part.
+
+Parts are small (16 MB) and only a few are in flight, so memory stays flat; the main process
+turns their events into incidents while the workers read on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from logdoctor.events import ChainCache, EventCounter, events_from_scan
+from logdoctor.fastpath import fast_layout
+from logdoctor.layout import Layout, detect_layout
+from logdoctor.model import ConfigLoaded, Event, SendFailed, SendSucceeded, SmtpSettings
+from logdoctor.records import SAMPLE_LINES, RecordReader, sample_texts
+from logdoctor.sources import (
+    MAX_LINE_BYTES,
+    LogSource,
+    TextLines,
+    decode_line,
+    encoding_label,
+)
+
+PARALLEL_MIN_BYTES = 64 << 20  # smaller files are read in one process
+PART_BYTES = 16 << 20
+IN_FLIGHT_PER_WORKER = 2
+_BOUNDARY_SEARCH = 4 << 20  # how far past a cut point a record start is looked for
+_UNBOUNDED = 1 << 62
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    start: int
+    end: int
+    line: int
+
+
+@dataclass
+class PartResult:
+    events: list[Event]
+    counter: EventCounter
+    records: int = 0
+    damaged: int = 0
+    lines: int = 0
+    level_counts: dict[str, int] = field(default_factory=dict)
+    last_record_offset: int = 0
+    last_record_line: int = 0
+    bytes_read: int = 0
+    cut_lines: int = 0
+    cp1252_lines: int = 0
+    utf8_nonascii: bool = False
+    bom: int = 0
+
+
+# Below this many cores the workers do not pay: on the 2-core build box two busy processes run
+# at 0.6 of one each, and passing events between processes costs the rest (bench/README.md).
+AUTO_MIN_CORES = 4
+
+
+def worker_count() -> int:
+    """Workers to use: LOGDOCTOR_WORKERS, else the machine's cores when there are at least
+    AUTO_MIN_CORES (0 or 1: read in this process)."""
+    env = os.environ.get("LOGDOCTOR_WORKERS", "").strip()
+    if env.isdigit():
+        return int(env)
+    cores = os.cpu_count() or 1
+    return cores if cores >= AUTO_MIN_CORES else 1
+
+
+def detect_source_layout(source: LogSource) -> Layout:
+    """The layout `RecordReader` would detect for the file (from its first lines)."""
+    with source.open() as stream:
+        sample: list[str] = []
+        for item in TextLines(stream).regions():
+            sample.extend(sample_texts(item, SAMPLE_LINES - len(sample)))
+            if len(sample) >= SAMPLE_LINES:
+                break
+    return detect_layout(sample)
+
+
+def plan(source: LogSource, layout: Layout, part_bytes: int = PART_BYTES) -> list[Part] | None:
+    """Where to cut a plain UTF-8 file into parts; None when it is not worth it or not safe."""
+    if source.member is not None or source.gzip or fast_layout(layout) is None:
+        return None
+    size = source.size
+    starts = [0]
+    with source.path.open("rb") as fh:
+        head = fh.read(4096)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
+            return None  # UTF-16 (or NULs where text should be): the line reader's job
+        for k in range(1, -(-size // part_bytes)):
+            target = max(k * part_bytes, starts[-1] + 1, 4097)
+            found = _record_start(fh, target, layout)
+            if found is not None and found < size:
+                starts.append(found)
+        if len(starts) < 2:
+            return None
+        lines = [1]
+        fh.seek(0)
+        pos = newlines = 0
+        for start in starts[1:]:
+            newlines += _newlines(fh, pos, start)
+            pos = start
+            lines.append(newlines + 1)
+    ends = [*starts[1:], _UNBOUNDED]
+    return [Part(s, e, n) for s, e, n in zip(starts, ends, lines, strict=True)]
+
+
+def _record_start(fh: object, target: int, layout: Layout) -> int | None:
+    """The first line start at or after `target` whose line is a record header."""
+    fh.seek(target - 1)  # type: ignore[attr-defined]
+    data: bytes = fh.read(_BOUNDARY_SEARCH)  # type: ignore[attr-defined]
+    pos = data.find(b"\n")
+    while pos >= 0:
+        end = data.find(b"\n", pos + 1)
+        if end < 0:
+            return None
+        raw = data[pos + 1 : end]
+        if len(raw) < MAX_LINE_BYTES and layout.match(decode_line(raw)[0]) is not None:
+            return target - 1 + pos + 1
+        pos = end
+    return None
+
+
+def _newlines(fh: object, start: int, end: int) -> int:
+    fh.seek(start)  # type: ignore[attr-defined]
+    count = 0
+    left = end - start
+    while left > 0:
+        chunk: bytes = fh.read(min(left, 16 << 20))  # type: ignore[attr-defined]
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        left -= len(chunk)
+    return count
+
+
+_WORKER_CACHE: ChainCache | None = None
+
+
+def scan_part(source: LogSource, layout: Layout, part: Part) -> PartResult:
+    """A worker's job: the events and counts of one part."""
+    global _WORKER_CACHE
+    if _WORKER_CACHE is None:
+        _WORKER_CACHE = ChainCache()
+    reader = RecordReader(
+        source, layout, start_offset=part.start, start_line=part.line, end_offset=part.end
+    )
+    counter = EventCounter()
+    events = list(events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE))
+    return PartResult(
+        events=events,
+        counter=counter,
+        records=reader.records,
+        damaged=reader.damaged,
+        lines=reader.lines,
+        level_counts=reader.level_counts,
+        last_record_offset=reader.last_record_offset,
+        last_record_line=reader.last_record_line,
+        bytes_read=reader.bytes_read,
+        cut_lines=reader.cut_lines,
+        cp1252_lines=reader.cp1252_lines,
+        utf8_nonascii=reader.utf8_nonascii,
+        bom=reader.bom,
+    )
+
+
+class PartReader:
+    """Runs the parts of files on a process pool; `events` yields them in file order."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # Forking a process that runs other threads (the TUI) is not safe: spawn there.
+            methods = multiprocessing.get_all_start_methods()
+            method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context(method)
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def events(
+        self,
+        reader: RecordReader,
+        parts: list[Part],
+        counter: EventCounter,
+        settings: SmtpSettings | None,
+    ) -> Iterator[tuple[Event | None, int]]:
+        """(event, bytes done) in order; (None, bytes done) after each part.  Fills `reader`
+        and `counter` as one reader would have."""
+        layout = reader.layout
+        assert layout is not None
+        pool = self.pool()
+        pending: deque[Future[PartResult]] = deque()
+        todo = iter(parts)
+        window = max(1, self.workers * IN_FLIGHT_PER_WORKER)
+        for part in todo:
+            pending.append(pool.submit(scan_part, reader.source, layout, part))
+            if len(pending) >= window:
+                break
+        reader.records = reader.damaged = reader.lines = reader.cut_lines = 0
+        reader.cp1252_lines = 0
+        reader.utf8_nonascii = False
+        reader.level_counts = {}
+        first = True
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(scan_part, reader.source, layout, nxt))
+            configured = False
+            for event in result.events:
+                if isinstance(event, ConfigLoaded):
+                    configured = True
+                    settings = event.settings
+                elif (
+                    not configured
+                    and settings is not None
+                    and isinstance(event, SendFailed | SendSucceeded)
+                ):
+                    # Logged before this part's first configuration record: the worker could
+                    # not know the configuration in effect.
+                    event = dataclasses.replace(event, settings=settings)
+                yield event, result.bytes_read
+            counter.merge(result.counter)
+            _add_facts(reader, result, first=first)
+            first = False
+            yield None, result.bytes_read
+
+
+def _add_facts(reader: RecordReader, result: PartResult, *, first: bool) -> None:
+    reader.records += result.records
+    reader.damaged += result.damaged
+    reader.lines += result.lines
+    reader.cut_lines += result.cut_lines
+    reader.cp1252_lines += result.cp1252_lines
+    reader.utf8_nonascii = reader.utf8_nonascii or result.utf8_nonascii
+    if first:
+        reader.bom = result.bom
+    for level, count in result.level_counts.items():
+        reader.level_counts[level] = reader.level_counts.get(level, 0) + count
+    if result.records:
+        reader.last_record_offset = result.last_record_offset
+        reader.last_record_line = result.last_record_line
+    reader.bytes_read = result.bytes_read
+    reader.encoding = encoding_label(reader.bom, reader.cp1252_lines, reader.utf8_nonascii)
+
+
+__all__ = [
+    "PARALLEL_MIN_BYTES",
+    "Part",
+    "PartReader",
+    "PartResult",
+    "detect_source_layout",
+    "plan",
+    "scan_part",
+    "worker_count",
+]
