@@ -107,7 +107,7 @@ class _Group:
 
     def add(self, event: SendFailed, diagnosis: Diagnosis) -> None:
         self.count += 1
-        self.last = event
+        self.last = _slim(event) if self.count > 1 else self.first
         best = diagnosis.best
         if best is not None:
             self.confidence = max(self.confidence, best.confidence)
@@ -222,7 +222,8 @@ class IncidentBuilder:
         if diagnosis.best is None:
             group = self._unknown.get(diagnosis.fingerprint)
             if group is None:
-                group = _Group((diagnosis.fingerprint,), settings, None, diagnosis, event, event)
+                slim = _slim(event)
+                group = _Group((diagnosis.fingerprint,), settings, None, diagnosis, slim, slim)
                 self._unknown[diagnosis.fingerprint] = group
             group.add(event, diagnosis)
             return
@@ -231,7 +232,8 @@ class IncidentBuilder:
         key = (diagnosis.best.category, skey)
         group = self._open.get(key)
         if group is None:
-            group = _Group(key, settings, diagnosis.best, diagnosis, event, event)
+            slim = _slim(event)
+            group = _Group(key, settings, diagnosis.best, diagnosis, slim, slim)
             self._open[key] = group
         group.add(event, diagnosis)
 
@@ -504,6 +506,15 @@ def _failure_state(event: SendFailed) -> dict[str, Any]:
         "text": event.text[: EXAMPLE_CHARS + 1],
         "types": list(event.chain.types),
     }
+
+
+def _slim(event: SendFailed) -> SendFailed:
+    """What a group keeps of a failure: where, when, types and the example text, capped.
+
+    Holding every group's full events (their whole text and parsed chain) made memory grow
+    with the number of incidents on long logs; the results never use more than this.
+    """
+    return _failure_from(_failure_state(event))
 
 
 def _failure_from(state: dict[str, Any]) -> SendFailed:
