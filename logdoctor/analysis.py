@@ -7,7 +7,9 @@ for incident in analysis.incidents: ...
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from logdoctor.incidents import IncidentBuilder
 from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.model import SmtpSettings
 from logdoctor.pipeline import LogReading, ProgressFn
-from logdoctor.report_model import Analysis
+from logdoctor.report_model import Analysis, TimelinePoint, Unrecognized
 
 
 def service_settings(service_config: str | Path | None) -> SmtpSettings | None:
@@ -38,14 +40,59 @@ def analyze_reading(
     until: datetime | None = None,
     progress: ProgressFn | None = None,
 ) -> Analysis:
-    builder = IncidentBuilder(kb, default_settings=default_settings, since=since, until=until)
-    builder.feed_all(reading.events(progress))
+    # One builder per rotated set: two unrelated logs read together must not resolve each
+    # other's incidents (a success in one says nothing about the other), as in `batch`.
+    builders: dict[tuple[str, str, str], IncidentBuilder] = {}
+    for event in reading.events(progress):
+        key = reading.set_of(event.path)
+        builder = builders.get(key)
+        if builder is None:
+            builder = IncidentBuilder(
+                kb, default_settings=default_settings, since=since, until=until
+            )
+            builders[key] = builder
+        builder.feed(event)
+    parts = list(builders.values())
+    incidents = sorted(
+        (i for b in parts for i in b.incidents()),
+        key=lambda i: (i.first_seen or datetime.min, i.evidence[0].line if i.evidence else 0),
+    )
     return Analysis(
         stats=reading.stats(),
-        incidents=builder.incidents(),
-        unrecognized=builder.unrecognized(),
-        timeline=builder.timeline(),
+        incidents=tuple(incidents),
+        unrecognized=merge_unrecognized([u for b in parts for u in b.unrecognized()]),
+        timeline=merge_timeline([t for b in parts for t in b.timeline()]),
         layout_notes=tuple(reading.layout_notes()),
+    )
+
+
+def merge_unrecognized(groups: Sequence[Unrecognized]) -> tuple[Unrecognized, ...]:
+    """The same fingerprint seen in several sets is one group: counts add up."""
+    merged: dict[str, Unrecognized] = {}
+    for group in groups:
+        seen = merged.get(group.fingerprint)
+        if seen is None:
+            merged[group.fingerprint] = group
+            continue
+        firsts = [t for t in (seen.first_seen, group.first_seen) if t is not None]
+        lasts = [t for t in (seen.last_seen, group.last_seen) if t is not None]
+        merged[group.fingerprint] = replace(
+            seen,
+            count=seen.count + group.count,
+            first_seen=min(firsts) if firsts else None,
+            last_seen=max(lasts) if lasts else None,
+            evidence=(*seen.evidence, *group.evidence),
+        )
+    return tuple(sorted(merged.values(), key=lambda g: -g.count))
+
+
+def merge_timeline(points: Sequence[TimelinePoint]) -> tuple[TimelinePoint, ...]:
+    counts: Counter[tuple[datetime, str]] = Counter()
+    for point in points:
+        counts[(point.hour, point.category)] += point.count
+    return tuple(
+        TimelinePoint(hour=hour, category=category, count=count)
+        for (hour, category), count in sorted(counts.items())
     )
 
 

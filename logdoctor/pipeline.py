@@ -50,12 +50,23 @@ class LogReading:
     ) -> None:
         forced, self.layout_note = choose_layout(layout, service_config)
         self.forced_layout: Layout | None = forced
-        self.sources: list[LogSource] = discover(paths)
+        found = discover(paths)
+        # Each rotated set is read in one piece (in time order within it), sets one after the
+        # other: time order across unrelated sets would cut a set in two and lose the
+        # settings in effect between its files.
+        first_seen: dict[tuple[str, str, str], int] = {}
+        for index, source in enumerate(found):
+            first_seen.setdefault(rotation_set(source), index)
+        self.sources: list[LogSource] = sorted(found, key=lambda s: first_seen[rotation_set(s)])
         self.readers = [RecordReader(source, forced) for source in self.sources]
         self.counter = EventCounter()
         self._cache = ChainCache()
         self.workers = worker_count() if workers is None else workers
         self._set_of = {source.display: rotation_set(source) for source in self.sources}
+
+    def set_of(self, path: str) -> tuple[str, str, str]:
+        """The rotated set a source (by its display path) belongs to."""
+        return self._set_of[path]
 
     @property
     def total_bytes(self) -> int:

@@ -103,3 +103,11 @@ def test_evidence_points_at_the_failure_record() -> None:
             assert ev.text.splitlines()[0].strip() in lines[ev.line - 1] or (
                 ev.text.splitlines()[0].strip() in lines[ev.line]
             )
+
+
+def test_unrelated_logs_read_together_keep_their_own_incidents() -> None:
+    """A success in one log must not resolve an incident of another, nor split a rotated set."""
+    rotated = next(s for s in MANIFEST["sets"] if s["container"] == "dir")
+    showcase = next(f for f in MANIFEST["files"] if f["path"] == "Rulemanager.log")
+    together = analyze_paths([SAMPLES / rotated["path"], SAMPLES / showcase["path"]], kb=KB)
+    assert shape(together) == sorted(expected(rotated) + expected(showcase))
