@@ -121,6 +121,16 @@ _LOOSE_TOKEN = re.compile(
     r"(?P<value>[A-Za-z0-9+/_~.-]{16,4096}={0,2})(?![\w~+/=-])"
 )
 
+# A secret written after its name with only spaces between, as prose puts it ("with password
+# 'AuthPw5555'", "using pwd Secr3tWord9"): a quoted value, or a bare one that looks like a
+# password (a digit or a symbol in it), so that "Password not accepted" keeps its words.
+_SPACED_SECRET = re.compile(
+    r"(?=[PpSs])(?P<key>(?<![A-Za-z])(?i:password|passwd|passphrase|pwd|secret)"
+    r"(?:[ \t]{1,4}(?i:is|was))?[ \t]{1,4})"
+    r"(?:(?P<q>[\"'])(?P<qv>[^\"'\r\n]{1,256})(?P=q)"
+    r"|(?P<bare>(?=[^\s;,\"'<>()\[\]]{0,256}[\d!@#$%^&*+=?~])[^\s;,\"'<>()\[\]]{4,256}))"
+)
+
 # SMTP AUTH transcripts (MailBee and System.Net.Mail traces).
 _MECHANISM = r"(?i:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5|NTLM|GSSAPI)"
 _AUTH_INLINE = re.compile(
@@ -166,6 +176,14 @@ _USER_KEY = re.compile(
 _FOR_USER = re.compile(
     r"(?=[UuAaLlMm])(?P<key>(?<![A-Za-z])(?i:user|account|login|mailbox)[ \t]{1,4})"
     r"(?P<q>[\"'])(?P<qv>[^\"'\r\n<>]{1,256})(?P=q)(?P<bare>)"
+)
+# An account name after "user"/"login" with only a space between ("user dave.unknown",
+# "login svc_rulemgr2"): only names with a dot, underscore, dollar, dash or digit in them, so
+# that "User unknown" (550 5.1.1) and "login attempts" keep their words.
+_SPACED_USER = re.compile(
+    r"(?=[UuLl])(?P<key>(?<![A-Za-z])(?i:user|user[ _-]?name|login|logon)[ \t]{1,4})"
+    r"(?:(?P<q>(?!))(?P<qv>(?!)))?"  # no quoted form here: _FOR_USER takes those
+    r"(?P<bare>(?=[\w.$-]{0,64}[\d._$-])[A-Za-z_][\w.$-]{1,63})(?![\w.$@-])"
 )
 # `CORP\svc-rulemanager`; also written with doubled backslashes in escaped text.  Both parts must
 # be two characters or more, which keeps regex escapes (`\d`, `\s+`) quoted in reasons intact.
@@ -317,6 +335,7 @@ class Redactor:
         if any(k in low for k in _SECRET_WORDS):
             out = _SECRET_KEY.sub(_secret_pair, out)
             out = _LOOSE_TOKEN.sub(_loose_token, out)
+            out = _SPACED_SECRET.sub(_replace_value, out)
         if "<" in out and "@" in out:
             out = _DISPLAY_NAME.sub(self._display_name, out)
         if "@" in out:
@@ -324,6 +343,7 @@ class Redactor:
         if any(k in low for k in _USER_WORDS):
             out = _USER_KEY.sub(self._user_pair, out)
             out = _FOR_USER.sub(self._user_pair, out)
+            out = _SPACED_USER.sub(self._user_pair, out)
         if "\\" in out:
             out = _DOMAIN_USER.sub(self._domain_user, out)
         if any(k in low for k in _HOME_WORDS):

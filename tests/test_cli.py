@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,12 @@ def test_missing_file_is_one_line_exit_2(tmp_path: object) -> None:
     assert len(lines) == 1, result.stderr
     assert "no/such/Rulemanager.log" in lines[0].replace("\\", "/")
     assert "Traceback" not in result.stderr
+
+
+def test_quiet_batch_prints_nothing_for_cron(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "samples" / "tls-onconnect-port25.log"
+    out = tmp_path / "out"
+    result = run("-q", "batch", str(sample), "--db", str(tmp_path / "x.db"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert sorted(p.suffix for p in out.iterdir()) == [".html", ".json", ".md"]

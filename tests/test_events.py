@@ -299,3 +299,27 @@ def test_events_command_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["events", str(tmp_path / "missing.log")])
     assert exc.value.code == 2
+
+
+def test_events_command_redacts_by_default(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from logdoctor.cli import cli
+
+    log = tmp_path / "Rulemanager.log"
+    log.write_text(
+        "2026-11-24 08:05:02,986 [4] INFO  FChoice.RuleManager.Email.EmailService - SMTP server "
+        "configuration loaded: Host: localhost, Port: 25, Enable SSL: Yes, SSL Mode: OnConnect, "
+        "Timeout: 10 seconds, User: svcmailer7, Password: Zq9VerySecretPw\r\n"
+        "2026-11-24 08:06:00,000 [4] ERROR FChoice.RuleManager.Email.EmailService - "
+        "FChoice.RuleManager.NonFatalEmailServiceException: Received a permanent smtp error "
+        "response. ---> MailBee.SmtpMail.MailBeeSmtpNegativeResponseException: 550 5.1.1 "
+        "<jane.doe@contoso.com>: Recipient address rejected\r\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["events", str(log)], obj={}).stdout
+    for planted in ("Zq9VerySecretPw", "svcmailer7", "jane.doe@contoso.com"):
+        assert planted not in shown
+    raw = runner.invoke(cli, ["events", "--no-redact", str(log)], obj={}).stdout
+    assert "Zq9VerySecretPw" in raw and "jane.doe@contoso.com" in raw

@@ -614,3 +614,22 @@ def test_secret_shapes_are_found_without_a_key_name() -> None:
     out = r.text(f"AADSTS7000222: secret {CLIENT_SECRET} expired; retry with {BEARER} later")
     assert CLIENT_SECRET not in out and BEARER not in out
     assert out.startswith("AADSTS7000222: secret <secret> expired; retry with <secret>")
+
+
+def test_secrets_and_accounts_written_as_prose_are_redacted() -> None:
+    r = Redactor()
+    text = (
+        "Login failed with password 'AuthPw5555' for user dave.unknown; "
+        "retrying using pwd Secr3tWord9 as login svc_rulemgr2"
+    )
+    out = r.text(text)
+    for planted in ("AuthPw5555", "Secr3tWord9", "dave.unknown", "svc_rulemgr2"):
+        assert planted not in out
+    # ...while the words of real replies stay readable.
+    for reply in (
+        "535 5.7.8 Username and Password not accepted",
+        "550 5.1.1 User unknown",
+        "454 4.7.0 Too many login attempts, please try again later",
+        "the user 5.1.1 code",
+    ):
+        assert r.text(reply) == reply

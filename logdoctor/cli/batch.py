@@ -17,6 +17,7 @@ from logdoctor.cli.common import (
     layout_option,
     rules_option,
     service_config_option,
+    verbosity,
     verbosity_options,
     write_output,
 )
@@ -127,7 +128,8 @@ def batch(
         write_output(written[1].read_text(encoding="utf-8"), None)
     elif fmt == "html":
         write_output(written[2].read_text(encoding="utf-8"), None)
-    else:
+    elif verbosity(ctx) >= 0:
+        # -q keeps cron quiet: the summary files are written, the exit code still alerts.
         click.echo(_text(shown))
     alerting = (*shown.new, *shown.ongoing)
     if fail_on and any(at_least(i.severity, fail_on.lower()) for i in alerting):

@@ -20,6 +20,7 @@ from logdoctor.events import (
     iso_ms,
 )
 from logdoctor.model import Event, SendFailed
+from logdoctor.redact import Redactor, kind_of, redact_jsonable
 
 
 @click.command(name="events")
@@ -41,6 +42,11 @@ from logdoctor.model import Event, SendFailed
     help="A phrase (case-insensitive) that marks a sent e-mail; repeatable; replaces the defaults.",
 )
 @output_option
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Show passwords, user names and e-mail addresses as logged.",
+)
 @click.pass_context
 def events(
     ctx: click.Context,
@@ -50,6 +56,7 @@ def events(
     service_config: str | None,
     success_phrases: tuple[str, ...],
     output: str | None,
+    no_redact: bool,
 ) -> None:
     """Print the events found in log files: configuration loaded, send failed, send
     succeeded, service started and stopped.  Everything else is only counted (on stderr)."""
@@ -71,11 +78,12 @@ def events(
     stream = events_from_records(
         reader, success_phrases=success_phrases or DEFAULT_SUCCESS_PHRASES, counter=counter
     )
+    redactor = None if no_redact else Redactor()
     if output and output != "-":
         with Path(output).open("w", encoding="utf-8", newline="\n") as out:
-            _write(stream, fmt, out)
+            _write(stream, fmt, out, redactor)
     else:
-        _write(stream, fmt, sys.stdout)
+        _write(stream, fmt, sys.stdout, redactor)
     info(
         ctx,
         f"logdoctor: {counter.records} records, {counter.config_loads} configuration loads, "
@@ -85,12 +93,18 @@ def events(
     )
 
 
-def _write(stream: Iterator[Event], fmt: str, out: TextIO) -> None:
+def _write(stream: Iterator[Event], fmt: str, out: TextIO, redactor: Redactor | None) -> None:
+    # Rule authors paste this output into tickets: secrets are replaced unless --no-redact.
     for event in stream:
         if fmt == "jsonl":
-            out.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
+            raw = event_to_dict(event)
+            data: object = (
+                raw if redactor is None else redact_jsonable(_redact_extra(raw, redactor), redactor)
+            )
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
         else:
-            out.write(text_line(event) + "\n")
+            line = text_line(event)
+            out.write((redactor.text(line) if redactor is not None else line) + "\n")
     out.flush()
 
 
@@ -116,3 +130,15 @@ def text_line(event: Event) -> str:
 def _one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _redact_extra(data: dict[str, object], redactor: Redactor) -> dict[str, object]:
+    """Settings fields (user, password, from) are redacted by what their name says they hold."""
+    settings = data.get("settings")
+    if isinstance(settings, dict) and isinstance(settings.get("extra"), dict):
+        extra = {
+            key: redactor.value(kind_of(key), value) if isinstance(value, str) else value
+            for key, value in settings["extra"].items()
+        }
+        data = {**data, "settings": {**settings, "extra": extra}}
+    return data
