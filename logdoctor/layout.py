@@ -938,7 +938,17 @@ def _pattern_in(root: ET.Element) -> tuple[str | None, str | None]:
 def find_service_pattern(path: Path) -> ServicePattern:
     """The Rulemanager.log conversion pattern of a service config, following
     `fchoice.logconfigfile` to an external log4net file when it names one."""
-    root = _read_xml(path)
+    try:
+        root = _read_xml(path)
+    except LogdoctorError as exc:
+        # A few `<add key=... value=.../>` lines (what check-config also takes) are no whole
+        # XML document: they carry email settings, not a log4net layout.  A broken document
+        # that meant to be one (a truncated exe.config) is still an error.
+        head = path.read_bytes()[:65536].lower() if path.is_file() else b""
+        whole = any(tag in head for tag in (b"<?xml", b"<configuration", b"<log4net"))
+        if "not valid XML" not in str(exc) or whole:
+            raise
+        return ServicePattern(None, str(path), None, ("a snippet, not a whole XML file",))
     notes: list[str] = []
     external: str | None = None
     for add in root.iter():

@@ -147,3 +147,19 @@ def test_service_config_supplies_settings_when_the_log_has_none(tmp_path: Path) 
     (incident,) = analyze(tmp_path, log, service_config=cfg).incidents
     assert incident.category == "tls.implicit_on_plain_port"
     assert incident.settings is not None and incident.settings.port == 587
+
+
+def test_service_config_snippet_of_add_lines_is_accepted(tmp_path: Path) -> None:
+    """The same `<add key=... />` lines check-config takes work for --service-config."""
+    cfg = tmp_path / "email-settings.txt"
+    cfg.write_text(
+        '<add key="EmailServiceConfig.Host" value="smtp.office365.com" />\n'
+        '<add key="EmailServiceConfig.Port" value="587" />\n'
+        '<add key="EmailServiceConfig.EnableSsl" value="true" />\n'
+        '<add key="EmailServiceConfig.SmtpSslMode" value="OnConnect" />\n',
+        encoding="utf-8",
+    )
+    analysis = analyze(tmp_path, handshake("2026-11-20 08:01:00,000"), service_config=cfg)
+    (incident,) = analysis.incidents
+    assert incident.category == "tls.implicit_on_plain_port"
+    assert incident.settings is not None and incident.settings.port == 587
