@@ -118,8 +118,10 @@ _INNER_BLOCK = re.compile(r"\(Inner Exception #\d{1,6}\)[ \t]*")
 _LONE_SEPARATOR = re.compile(r"[ \t]*--->?[ \t]*")
 
 # Text pasted with its line breaks lost: put frames, markers and blocks back on lines.
+# `(?<=\S)[ \t]+` written as `[ \t](?<=\S[ \t])[ \t]*` (the same test), so that the pattern
+# starts with a character class and the engine jumps from blank to blank.
 _INLINE_FRAME = re.compile(
-    r"(?<=\S)[ \t]+(?=(?:at|bei|à|в|在)[ \t]+(?:\(wrapper|[^\s(]{1,160}[ \t]?\())"
+    r"[ \t](?<=\S[ \t])[ \t]*(?=(?:at|bei|à|в|在)[ \t]+(?:\(wrapper|[^\s(]{1,160}[ \t]?\())"
 )
 _INLINE_MARKER = re.compile(
     r"(?<=\S)[ \t]*(---[ \t]+(?i:end|ende|fin|конец|内部|结尾|末尾)[^\n]{1,200}?[ \t]+---)"
@@ -238,8 +240,13 @@ def _restore_line_breaks(body: str) -> str:
 
 def _restore_uncached(body: str) -> str:
     if "---" in body:
-        body = _INLINE_MARKER.sub(lambda m: "\n   " + m.group(1) + "\n", body)
-        body = _INLINE_BLOCK.sub(lambda m: "<---\n" if m.group(0).startswith("<") else "\n", body)
+        # Literal gates: a marker holds "---" and a blank, a block "(Inner Exception #" or "<---".
+        if "--- " in body or "---\t" in body:
+            body = _INLINE_MARKER.sub(lambda m: "\n   " + m.group(1) + "\n", body)
+        if "(Inner Exception #" in body or "<---" in body:
+            body = _INLINE_BLOCK.sub(
+                lambda m: "<---\n" if m.group(0).startswith("<") else "\n", body
+            )
     return _INLINE_FRAME.sub("\n   ", body)
 
 
@@ -393,6 +400,8 @@ def _read_headers(r: _Reader, line: str, pos: int, *, loose: bool) -> bool:
 
 def _find_separator(line: str, start: int) -> tuple[int, int] | None:
     """(start, end) of the next separator that is followed by a header or an inner block."""
+    if line.find("---", start) < 0 and line.isascii() and "inner" not in line.lower():
+        return None  # every separator holds "---" or "inner" (any case)
     for m in _SEPARATOR.finditer(line, start):
         end = m.end()
         if _INNER_BLOCK.match(line, end) or _header_at(line, end, loose=True) is not None:

@@ -9,7 +9,7 @@ use bounded repeats, so they stay linear on hostile input; callers cap how much 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from logdoctor.model import SmtpReply
@@ -20,12 +20,55 @@ _T = TypeVar("_T")
 MAX_SCAN_CHARS = 1_000_000
 _MAX_REPLY_TEXT = 500
 
+
+def _ascii_lower(scan: str) -> str | None:
+    """`scan.lower()` when `scan` is ASCII, else None.  Only for ASCII text do the offsets of the
+    lower-cased text equal those of the text, and does a case-insensitive pattern match exactly
+    where the lower-cased text holds its words (`(?i)s` also matches the long s, `(?i)k` the
+    Kelvin sign)."""
+    return scan.lower() if scan.isascii() else None
+
+
+def _starts(lower: str, words: tuple[str, ...]) -> list[int]:
+    found: set[int] = set()
+    for word in words:
+        pos = lower.find(word)
+        while pos >= 0:
+            found.add(pos)
+            pos = lower.find(word, pos + 1)
+    return sorted(found)
+
+
+def _finditer(
+    pattern: re.Pattern[str], scan: str, lower: str | None, words: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(scan)` for a pattern each of whose matches starts where the ASCII
+    `lower` (`_ascii_lower(scan)`) holds one of `words`: the pattern is only tried there, not at
+    every position.  The patterns used with it never match empty text."""
+    if lower is None:
+        yield from pattern.finditer(scan)
+        return
+    end = 0
+    for pos in _starts(lower, words):
+        if pos < end:
+            continue
+        m = pattern.match(scan, pos)
+        if m is not None:
+            yield m
+            end = m.end()
+
+
 # --- SMTP replies ---------------------------------------------------------------------------
 
 # Enhanced status code (RFC 3463), tolerating the stray spaces of text copied from web pages:
 # "5.7.8", "5.7 .8", "5 .7. 8".
-_ENH = r"[245][ \t]?\.[ \t]?\d{1,3}[ \t]?\.[ \t]?\d{1,3}(?![\d.]|[ \t]\.)"
-_BASIC = r"[2-5][0-5]\d"
+_ENH_TAIL = r"[ \t]?\.[ \t]?\d{1,3}[ \t]?\.[ \t]?\d{1,3}(?![\d.]|[ \t]\.)"
+_ENH = r"[245]" + _ENH_TAIL
+# A code that no word character, dot, colon, slash, `=` or `-` comes before.  The check is written
+# after the first digit (`(?<![\w.:/=-])[2-5]` as `[2-5](?<![\w.:/=-][2-5])`, the same test) so
+# that the pattern starts with a character class and the engine jumps from digit to digit.
+_LEAD_BASIC = r"[2-5](?<![\w.:/=-][2-5])[0-5]\d"
+_LEAD_ENH = r"[245](?<![\w.:/=-][245])" + _ENH_TAIL
 _TEXT = rf"(?P<text>[^\n]{{0,{_MAX_REPLY_TEXT}}})"
 
 # Where a reply starts: line start, just after an exception header's colon, or after the words
@@ -44,14 +87,17 @@ _WINDOW = 40
 
 # A basic code followed by an enhanced code is an SMTP reply wherever it stands.
 _CODE_AND_ENH = re.compile(
-    r"(?<![\w.:/=-])(?P<code>" + _BASIC + r")(?P<sep>[ \t]*-[ \t]*|[ \t]*:?[ \t]+|:)"
+    r"(?P<code>" + _LEAD_BASIC + r")(?P<sep>[ \t]*-[ \t]*|[ \t]*:?[ \t]+|:)"
     r"(?P<enh>" + _ENH + r")[ \t]*" + _TEXT
 )
 # A basic code alone, or an enhanced code alone, only in reply position.
 _CODE_ONLY = re.compile(
-    r"(?<![\w.:/=-])(?P<code>" + _BASIC + r")(?P<sep>-|:?[ \t]+)(?=[A-Za-z<\[(#'\"])" + _TEXT
+    r"(?P<code>" + _LEAD_BASIC + r")(?P<sep>-|:?[ \t]+)(?=[A-Za-z<\[(#'\"])" + _TEXT
 )
-_ENH_ONLY = re.compile(r"(?<![\w.:/=-])(?P<enh>" + _ENH + r")[ \t]+" + _TEXT)
+_ENH_ONLY = re.compile(r"(?P<enh>" + _LEAD_ENH + r")[ \t]+" + _TEXT)
+# Where any match of the three patterns above can start: a code lead digit followed by the rest
+# of a basic code and a separator's first character, or by an enhanced code's first dot.
+_REPLY_START = re.compile(r"[2-5](?<![\w.:/=-][2-5])(?:[0-5]\d[ \t:-]|[ \t]?\.)")
 _SPACES = re.compile(r"[ \t]+")
 
 
@@ -71,8 +117,12 @@ def smtp_replies(text: str) -> tuple[SmtpReply, ...]:
     (`The server response was: 5.7.57 ...`, as System.Net.Mail writes it) gets `code=0`.
     """
     scan = text[:MAX_SCAN_CHARS]
+    first = _REPLY_START.search(scan)
+    if first is None:
+        return ()
+    begin = first.start()  # no match of the patterns starts before
     found: dict[int, tuple[int, str | None, str, bool]] = {}
-    for m in _CODE_AND_ENH.finditer(scan):
+    for m in _CODE_AND_ENH.finditer(scan, begin):
         found[m.start("code")] = (
             int(m.group("code")),
             _enhanced(m.group("enh")),
@@ -80,12 +130,12 @@ def smtp_replies(text: str) -> tuple[SmtpReply, ...]:
             "-" in m.group("sep"),
         )
     taken = sorted(found)
-    for m in _CODE_ONLY.finditer(scan):
+    for m in _CODE_ONLY.finditer(scan, begin):
         start = m.start("code")
         if _in_reply_position(scan, start) and not _inside(start, taken, found):
             found[start] = (int(m.group("code")), None, m.group("text"), m.group("sep") == "-")
     taken = sorted(found)
-    for m in _ENH_ONLY.finditer(scan):
+    for m in _ENH_ONLY.finditer(scan, begin):
         start = m.start("enh")
         if _in_reply_position(scan, start) and not _inside(start, taken, found):
             found[start] = (0, _enhanced(m.group("enh")), m.group("text"), False)
@@ -205,6 +255,9 @@ _SOCKET_CODE = re.compile(
     r"(?i:(?:socket[ \t]*)?error[ \t_]*code|native[ \t]*error[ \t]*code|errno|wsa[ \t]*error)"
     r"[ \t]*(?:[:=#]|is)?[ \t]*\(?(?P<n>\d{2,5})\b"
 )
+# Where a _SOCKET_CODE match can start (lower case).
+_SOCKET_CODE_STARTS = ("socket", "error", "native", "errno", "wsa")
+_SOCKET_NAME_WORDS = ("WSA", "ETIMEDOUT", "ECONN", "EHOST", "ENETUNREACH")
 _SOCKET_NAME = re.compile(
     r"(?<![\w])(?P<name>WSAE[A-Z]{4,16}|WSAHOST_NOT_FOUND|WSATRY_AGAIN|WSANO_DATA"
     r"|E(?:TIMEDOUT|CONNREFUSED|CONNRESET|CONNABORTED|HOSTUNREACH|NETUNREACH|HOSTDOWN))(?!\w)"
@@ -221,14 +274,18 @@ def socket_errors(text: str) -> tuple[int, ...]:
     found: list[tuple[int, int]] = []
     if not any(w in lower for w in _SOCKET_HINTS):
         return ()
+    ascii_lower = lower if scan.isascii() else None  # as _ascii_lower(scan)
     for m in _SOCKET_PAREN.finditer(scan):
         found.append((m.start(), int(m.group("n"))))
     code_words = ("code", "errno", "wsa")
-    for m in _SOCKET_CODE.finditer(scan) if any(w in lower for w in code_words) else ():
-        n = int(m.group("n"))
-        if 10000 <= n <= 11999 or n in _ERRNO:
-            found.append((m.start(), n))
-    for m in _SOCKET_NAME.finditer(scan):
+    if any(w in lower for w in code_words):
+        for m in _finditer(_SOCKET_CODE, scan, ascii_lower, _SOCKET_CODE_STARTS):
+            n = int(m.group("n"))
+            if 10000 <= n <= 11999 or n in _ERRNO:
+                found.append((m.start(), n))
+    # _SOCKET_NAME is case-sensitive: no match without one of these.
+    names = any(w in scan for w in _SOCKET_NAME_WORDS)
+    for m in _SOCKET_NAME.finditer(scan) if names else ():
         code = SOCKET_NAMES.get(m.group("name").lower())
         if code is not None:
             found.append((m.start(), code))
@@ -245,7 +302,7 @@ def socket_errors(text: str) -> tuple[int, ...]:
 
 # --- HRESULTs -------------------------------------------------------------------------------
 
-_HRESULT_HEX = re.compile(r"(?<![\w])0[xX](?P<h>8[0-9A-Fa-f]{7})(?![\w])")
+_HRESULT_HEX = re.compile(r"0(?<![\w]0)[xX](?P<h>8[0-9A-Fa-f]{7})(?![\w])")
 _HRESULT_DEC = re.compile(r"(?i:HResult)[ \t]*[=:][ \t]*(?P<n>-\d{9,10})(?!\d)")
 
 
@@ -255,9 +312,10 @@ def hresults(text: str) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     if "0x" not in scan and "0X" not in scan and "hresult" not in scan.lower():
         return ()
-    for m in _HRESULT_HEX.finditer(scan):
-        found.append((m.start(), "0x" + m.group("h").upper()))
-    for m in _HRESULT_DEC.finditer(scan):
+    if "0x" in scan or "0X" in scan:
+        for m in _HRESULT_HEX.finditer(scan):
+            found.append((m.start(), "0x" + m.group("h").upper()))
+    for m in _finditer(_HRESULT_DEC, scan, _ascii_lower(scan), ("hresult",)):
         value = int(m.group("n"))
         if -(2**31) <= value < 0:
             found.append((m.start(), f"0x{value & 0xFFFFFFFF:08X}"))
@@ -307,6 +365,16 @@ _HTTP_NAME = re.compile(
     r"|(?<![\w])(?P<bare>TooManyRequests)(?!\w)"
 )
 
+# Where matches of the two patterns above can start (lower case).
+_HTTP_NUMBER_STARTS = (
+    "status",
+    "http",
+    "responsestatuscode",
+    "returned an error",
+    "does not indicate success",
+)
+_HTTP_NAME_STARTS = ("status", "http", "toomanyrequests")
+
 
 def http_statuses(text: str) -> tuple[int, ...]:
     """HTTP status codes from HTTP contexts: `Status Code: Unauthorized`, `(429)`, `HTTP 503`."""
@@ -318,11 +386,12 @@ def http_statuses(text: str) -> tuple[int, ...]:
     ):
         return ()
     found: list[tuple[int, int]] = []
-    for m in _HTTP_NUMBER.finditer(scan):
+    ascii_lower = _ascii_lower(scan)
+    for m in _finditer(_HTTP_NUMBER, scan, ascii_lower, _HTTP_NUMBER_STARTS):
         n = m.group("n") or m.group("n2") or m.group("n3")
         if n:
             found.append((m.start(), int(n)))
-    for m in _HTTP_NAME.finditer(scan):
+    for m in _finditer(_HTTP_NAME, scan, ascii_lower, _HTTP_NAME_STARTS):
         name = (m.group("name") or m.group("bare") or "").lower()
         code = HTTP_NAMES.get(name)
         if code is not None:
@@ -332,26 +401,34 @@ def http_statuses(text: str) -> tuple[int, ...]:
 
 # --- provider markers -----------------------------------------------------------------------
 
-_PROVIDERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?<![\w])gsmtp(?!\w)"), "gsmtp"),
+# Each pattern with the words (lower case) one of which any match of it holds.
+_PROVIDERS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"(?<![\w])gsmtp(?!\w)"), "gsmtp", ("gsmtp",)),
     (
         re.compile(
             r"(?i)(?<![\w-])(?:smtp(?:-relay)?\.gmail\.com|(?:support|accounts)\.google\.com)"
         ),
         "google",
+        (".gmail.com", ".google.com"),
     ),
     (
         re.compile(r"(?i)(?<![\w-])[\w-]{1,63}\.mail\.protection\.outlook\.com"),
         "protection.outlook.com",
+        (".mail.protection.outlook.com",),
     ),
     # Exchange Online session tags: [BN0PR04CA0011.namprd04.prod.outlook.com 2026-...]
-    (re.compile(r"(?i)(?<![\w-])[A-Z0-9]{4,20}\.[a-z]{3,6}\d{2,3}\.prod\.outlook\.com"), "outlook"),
+    (
+        re.compile(r"(?i)(?<![\w-])[A-Z0-9]{4,20}\.[a-z]{3,6}\d{2,3}\.prod\.outlook\.com"),
+        "outlook",
+        (".prod.outlook.com",),
+    ),
     (
         re.compile(
             r"(?i)(?<![\w-])(?:smtp\.office365\.com|smtp-mail\.outlook\.com"
             r"|aka\.ms/smtp_auth\w*)"
         ),
         "office365",
+        ("smtp.office365.com", "smtp-mail.outlook.com", "aka.ms/smtp_auth"),
     ),
 )
 
@@ -361,7 +438,10 @@ def provider_markers(text: str) -> tuple[str, ...]:
     'office365'; in order of first appearance."""
     scan = text[:MAX_SCAN_CHARS]
     found: list[tuple[int, str]] = []
-    for pattern, name in _PROVIDERS:
+    lower = _ascii_lower(scan)
+    for pattern, name, words in _PROVIDERS:
+        if lower is not None and not any(w in lower for w in words):
+            continue  # ASCII text without the pattern's words: no match
         m = pattern.search(scan)
         if m:
             found.append((m.start(), name))
