@@ -13,15 +13,19 @@ from logdoctor.analysis import analyze_reading, service_settings
 from logdoctor.cli.common import (
     console,
     debug,
+    fail_on_option,
     format_option,
     layout_option,
+    no_redact_option,
     output_option,
+    rules_only_option,
     rules_option,
     service_config_option,
+    since_until_options,
     verbosity_options,
     write_output,
 )
-from logdoctor.kb.categories import SEVERITIES, at_least
+from logdoctor.kb.categories import at_least
 from logdoctor.kb.loader import load_kb
 from logdoctor.pipeline import LogReading, ProgressFn
 from logdoctor.redact import redact_analysis
@@ -41,26 +45,12 @@ PROGRESS_MIN_BYTES = 32 << 20
 @format_option
 @output_option
 @rules_option
-@click.option(
-    "--rules-only",
-    is_flag=True,
-    help="Use only the --rules files, not the built-in knowledge base.",
-)
+@rules_only_option
 @layout_option
 @service_config_option
-@click.option("--since", default=None, help="Only failures from then on: 2026-11-27, 7d, 12h.")
-@click.option("--until", default=None, help="Only failures up to then (same forms).")
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
-    default=None,
-    help="Exit 1 when an incident of this severity or worse is found.",
-)
-@click.option(
-    "--no-redact",
-    is_flag=True,
-    help="Show passwords, user names and e-mail addresses as logged.",
-)
+@since_until_options()
+@fail_on_option()
+@no_redact_option
 @verbosity_options
 @click.pass_context
 def analyze(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO, TypeVar
 
 import click
 from rich.console import Console
 
 FORMATS = ("text", "markdown", "json", "html")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def use_color(stream: TextIO) -> bool:
@@ -122,3 +124,38 @@ def verbosity_options(f: Any) -> Any:
         callback=_set_verbosity,
         help="Only the result; no progress or notes.",
     )(f)
+
+
+rules_only_option = click.option(
+    "--rules-only",
+    is_flag=True,
+    help="Use only the --rules files, not the built-in knowledge base.",
+)
+no_redact_option = click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Show passwords, user names and e-mail addresses as logged.",
+)
+
+
+def fail_on_option(what: str = "an incident") -> Callable[[F], F]:
+    from logdoctor.kb.categories import SEVERITIES
+
+    return click.option(
+        "--fail-on",
+        type=click.Choice(SEVERITIES, case_sensitive=False),
+        default=None,
+        help=f"Exit 1 when {what} of this severity or worse is found.",
+    )
+
+
+def since_until_options(what: str = "failures") -> Callable[[F], F]:
+    """--since/--until: ISO 8601 date or time, or a span back from now (contract)."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--until", default=None, help=f"Only {what} up to then (same forms).")(f)
+        return click.option(
+            "--since", default=None, help=f"Only {what} from then on: 2026-11-27, 7d, 12h."
+        )(f)
+
+    return decorate

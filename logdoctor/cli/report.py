@@ -10,13 +10,16 @@ import click
 from logdoctor.cli.batch import db_option
 from logdoctor.cli.common import (
     console,
+    fail_on_option,
     format_option,
+    no_redact_option,
     output_option,
+    since_until_options,
     verbosity,
     verbosity_options,
     write_output,
 )
-from logdoctor.kb.categories import SEVERITIES, at_least
+from logdoctor.kb.categories import at_least
 
 TITLE = "logdoctor: RuleManager email incidents from the store"
 
@@ -25,19 +28,9 @@ TITLE = "logdoctor: RuleManager email incidents from the store"
 @db_option
 @format_option
 @output_option
-@click.option("--since", default=None, help="Incidents seen from then on: 2026-11-01, 7d, 12h.")
-@click.option("--until", default=None, help="Incidents seen up to then (same forms).")
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
-    default=None,
-    help="Exit 1 when an ongoing incident of this severity or worse is reported.",
-)
-@click.option(
-    "--no-redact",
-    is_flag=True,
-    help="Show passwords, user names and e-mail addresses as logged.",
-)
+@since_until_options("incidents seen")
+@fail_on_option("an ongoing incident")
+@no_redact_option
 @verbosity_options
 @click.pass_context
 def report(

@@ -11,8 +11,11 @@ import click
 
 from logdoctor.cli.common import (
     layout_option,
+    no_redact_option,
+    rules_only_option,
     rules_option,
     service_config_option,
+    since_until_options,
     verbosity_options,
 )
 from logdoctor.pipeline import ProgressFn
@@ -32,20 +35,11 @@ if TYPE_CHECKING:
     "else the store in the user data folder).",
 )
 @rules_option
-@click.option(
-    "--rules-only",
-    is_flag=True,
-    help="Use only the --rules files, not the built-in knowledge base.",
-)
+@rules_only_option
 @layout_option
 @service_config_option
-@click.option("--since", default=None, help="Only failures from then on: 2026-11-27, 7d, 12h.")
-@click.option("--until", default=None, help="Only failures up to then (same forms).")
-@click.option(
-    "--no-redact",
-    is_flag=True,
-    help="Show passwords, user names and e-mail addresses as logged.",
-)
+@since_until_options()
+@no_redact_option
 @click.option(
     "--export-dir",
     type=click.Path(file_okay=False),
