@@ -86,7 +86,7 @@ class LogReading:
                 yield record
                 count += 1
                 if count % 4096 == 0:
-                    progress(done + min(reader.bytes_read, reader.source.size), total)
+                    progress(done + min(reader.position(), reader.source.size), total)
             done += reader.source.size
             progress(done, total)
 
@@ -146,7 +146,7 @@ class LogReading:
         for count, item in enumerate(reader.scan()):
             yield item
             if progress is not None and count % 64 == 0:
-                progress(done + min(reader.bytes_read, reader.source.size), total)
+                progress(done + min(reader.position(), reader.source.size), total)
 
     def events_by_record(self, progress: ProgressFn | None = None) -> Iterator[Event]:
         """`events`, reading every record in full: the plain path the fast one is checked by."""

@@ -99,6 +99,7 @@ class RecordReader:
         self.bom = 0
         self.encoding = "utf-8"
         self.bytes_read = 0
+        self._live: TextLines | None = None  # the reader of the file while it is being read
         self.records = 0
         self.damaged = 0
         self.lines = 0
@@ -119,6 +120,11 @@ class RecordReader:
             return "layout: not read yet"
         how = "forced" if self.layout_forced else "detected"
         return f"{self.layout.name}, {how}"
+
+    def position(self) -> int:
+        """Bytes read so far, also while reading (`bytes_read` is final only at the end)."""
+        live = self._live
+        return live.bytes_read if live is not None else self.bytes_read
 
     def stats(self) -> SourceStats:
         return SourceStats(
@@ -142,6 +148,7 @@ class RecordReader:
             text_lines = TextLines(
                 stream, start_offset=self.start_offset, start_line=self.start_line
             )
+            self._live = text_lines
             lines: Iterator[_Line] = self._guarded(text_lines)
             try:
                 layout = self.layout
@@ -154,6 +161,7 @@ class RecordReader:
                     self.base_date = src.mtime.date()
                 yield from self._assemble(lines, layout)
             finally:
+                self._live = None
                 self.encoding = text_lines.encoding
                 self.bytes_read = text_lines.bytes_read
                 self.cut_lines = text_lines.cut_lines
@@ -185,6 +193,7 @@ class RecordReader:
                 start_line=self.start_line,
                 align_reads=self.end_offset is not None,
             )
+            self._live = text_lines
             items: Iterator[Region | _Line] = self._guarded(text_lines.regions())
             try:
                 layout = self.layout
@@ -208,6 +217,7 @@ class RecordReader:
                 words = trigger_words(words)
                 yield from self._scan(chain(pulled, items), layout, fast, text_lines, words)
             finally:
+                self._live = None
                 self.encoding = text_lines.encoding
                 self.bytes_read = text_lines.bytes_read
                 self.cut_lines = text_lines.cut_lines

@@ -123,3 +123,20 @@ def test_text_output_names_layout_and_counts() -> None:
     assert "Dovetail SDK (tab), detected" in result.stdout
     assert f"sends failed: {entry['sends_failed']}" in result.stdout
     assert f"configuration loads: {entry['config_loads']}" in result.stdout
+
+
+def test_progress_moves_while_a_file_is_read(tmp_path: Path) -> None:
+    """The progress bar (analyze on a terminal, the TUI) fills during a file, not at its end."""
+    from logdoctor.pipeline import LogReading
+
+    path = tmp_path / "Rulemanager.log"
+    with path.open("wb") as stream:
+        write_log(stream, seed=3, target_bytes=4_000_000, failure_ratio=0.01, layout="stock")
+    reading = LogReading([path], workers=1)
+    seen: list[tuple[int, int]] = []
+    for _ in reading.events(lambda done, total: seen.append((done, total))):
+        pass
+    total = path.stat().st_size
+    assert seen[-1] == (total, total)
+    assert any(0 < done < total for done, _ in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
