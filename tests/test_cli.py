@@ -1,4 +1,4 @@
-"""The command line as a user meets it: help, version, errors, pending commands."""
+"""The command line as a user meets it: help, version, errors."""
 
 from __future__ import annotations
 
@@ -42,20 +42,6 @@ def test_each_command_has_help(name: str) -> None:
     result = run(name, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
-
-
-def test_pending_commands_say_so_and_exit_2() -> None:
-    from logdoctor.cli.pending import PENDING
-
-    for name in PENDING:
-        _assert_pending(name)
-
-
-def _assert_pending(name: str) -> None:
-    result = run(name, "whatever.log")
-    assert result.returncode == 2
-    assert "not available yet" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_unknown_command_is_a_usage_error() -> None:
