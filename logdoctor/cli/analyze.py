@@ -35,7 +35,6 @@ from logdoctor.render.text import render_text
 from logdoctor.report_model import Analysis
 from logdoctor.timespec import parse_when
 
-LEVEL_ORDER = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 # Below this many bytes a progress bar would only flicker.
 PROGRESS_MIN_BYTES = 32 << 20
 

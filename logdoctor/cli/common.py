@@ -37,10 +37,6 @@ def console(stream: TextIO | None = None) -> Console:
     )
 
 
-def default_format() -> str:
-    return "text"
-
-
 def verbosity(ctx: click.Context) -> int:
     """-q gives -1, nothing 0, -v 1, -vv 2."""
     obj: dict[str, Any] = ctx.find_root().obj or {}
