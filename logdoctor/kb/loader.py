@@ -122,9 +122,17 @@ def _record_lines(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> None:
             _record_lines(item, (*path, i), lines)
 
 
+# Both build only plain data (SafeConstructor); never the full loader.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:
-    """`yaml.safe_load` plus the line of every mapping key and list item."""
-    loader = yaml.SafeLoader(text)
+    """`yaml.safe_load` plus the line of every mapping key and list item.
+
+    The C build of the same safe loader is used where PyYAML has it (every start-up reads the
+    whole knowledge base: 0.25 s in pure Python, a tenth of that in C).
+    """
+    loader = _SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
