@@ -43,7 +43,7 @@ def analyze_reading(
     # One builder per rotated set: two unrelated logs read together must not resolve each
     # other's incidents (a success in one says nothing about the other), as in `batch`.
     builders: dict[tuple[str, str, str], IncidentBuilder] = {}
-    for event in reading.events(progress):
+    for event in reading.events(progress, light=True):
         key = reading.set_of(event.path)
         builder = builders.get(key)
         if builder is None:

@@ -28,12 +28,12 @@ import re
 from logdoctor.kb.compiled import Block
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.mask import mask_variable
+from logdoctor.shapes import GSMTP as _GSMTP
+from logdoctor.shapes import LONG_NUMBER as _LONG_NUMBER
+from logdoctor.shapes import MAX_LINES_CACHED, line_shape
+from logdoctor.shapes import zeros as _zeros
 
-MAX_LINES_CACHED = 65_536
-
-_LONG_NUMBER = re.compile(r"(?<![\w.:/\\-])\d{6,}(?![\w.:/\\-])")
 _SPACE = re.compile(r"\s+")
-_GSMTP = re.compile(r"gsmtp", re.IGNORECASE)
 _FRAME = re.compile(r"[ \t]*at [^\r\n]{0,2000}")
 _FRAME_DIGITS = re.compile(r":line \d+$|(?<=[A-Za-z])(?:16|32|64)\b")
 _DIGIT = re.compile(r"\d")
@@ -41,10 +41,6 @@ _DIGIT = re.compile(r"\d")
 
 def _plain_frame(line: str) -> bool:
     return _FRAME.fullmatch(line) is not None and _DIGIT.search(_FRAME_DIGITS.sub("", line)) is None
-
-
-def _zeros(m: re.Match[str]) -> str:
-    return "0" * len(m.group(0))
 
 
 def has_regex(block: Block) -> bool:
@@ -61,15 +57,23 @@ class DiagnosisKeys:
         # "canonical": long numbers zeroed and plain frames left out (exact without regexes).
         self.canonical_numbers = not any(has_regex(kr.match) for kr in kb.active_rules)
         self._lines: dict[str, str] = {}
+        self._shapes: dict[str, str] = {}
 
-    def key(self, text: str) -> str:
+    def key(self, text: str, shape: str | None = None) -> str:
+        """The key of `text`; `shape` is its `Shaper.shape`, when the caller has it."""
         if _GSMTP.search(text) is not None:
             if self.canonical_numbers:
                 text = _LONG_NUMBER.sub(_zeros, text)
             return mask_variable(text, numbers=False)
         lines = self._lines
+        shaped_lines: list[str] | None = None
+        if shape is not None and self.canonical_numbers:
+            shaped_lines = shape.split("\n")
+        raw_lines = text.split("\n")
+        if shaped_lines is not None and len(shaped_lines) != len(raw_lines):
+            shaped_lines = None
         out: list[str] = []
-        for line in text.split("\n"):
+        for i, line in enumerate(raw_lines):
             masked = lines.get(line)
             if masked is None:
                 if not self.canonical_numbers:
@@ -77,10 +81,23 @@ class DiagnosisKeys:
                 elif _plain_frame(line):
                     masked = ""
                 else:
-                    masked = mask_variable(_LONG_NUMBER.sub(_zeros, line), numbers=False)
+                    masked = self._masked(line, shaped_lines[i] if shaped_lines else None)
                 if len(lines) >= MAX_LINES_CACHED:
                     lines.clear()
                 lines[line] = masked
             if masked:
                 out.append(masked)
         return _SPACE.sub(" ", "\n".join(out)).strip()
+
+    def _masked(self, line: str, shaped: str | None) -> str:
+        # Lines of one shape mask alike (logdoctor.shapes): mask the first, look up the rest.
+        zeroed = _LONG_NUMBER.sub(_zeros, line)
+        if shaped is None:
+            shaped = line_shape(zeroed)
+        masked = self._shapes.get(shaped)
+        if masked is None:
+            masked = mask_variable(zeroed, numbers=False)
+            if len(self._shapes) >= MAX_LINES_CACHED:
+                self._shapes.clear()
+            self._shapes[shaped] = masked
+        return masked

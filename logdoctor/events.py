@@ -21,6 +21,7 @@ from logdoctor.model import (
     ConfigLoaded,
     Event,
     ExceptionChain,
+    ExceptionLink,
     ReadStats,
     Record,
     Scope,
@@ -31,6 +32,7 @@ from logdoctor.model import (
     SmtpSettings,
     SourceStats,
 )
+from logdoctor.shapes import Shaper
 
 DEFAULT_SUCCESS_PHRASES: tuple[str, ...] = (
     "email sent",
@@ -81,13 +83,20 @@ class ChainCache:
     two bodies that differ only in an address or a reply code must not share one.  Bodies that
     differ in such details are still cheap to parse, because the grammar memoises its per-line
     work (frames and markers repeat verbatim).
+
+    With `light`, `read` gives a repeat of a failure shape (`shapes`) only its link types,
+    which is all that deciding and grouping a failure needs; the diagnosis parses the text
+    again when it has not seen its kind before.
     """
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, size: int = CACHE_SIZE, *, light: bool = False) -> None:
         self.size = size
+        self.light = light
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[str, ExceptionChain] = OrderedDict()
+        self._shaper = Shaper()
+        self._types: dict[str, tuple[ExceptionLink, ...]] = {}
 
     def parse(self, text: str) -> ExceptionChain:
         chain = self._items.get(text)
@@ -103,6 +112,23 @@ class ChainCache:
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return chain
+
+    def read(self, text: str) -> tuple[ExceptionChain, str | None]:
+        """The chain of a failure text and the text's shape; a light chain for a repeat."""
+        if not self.light:
+            return self.parse(text), None
+        shape = self._shaper.shape(text)
+        if shape is None:
+            return self.parse(text), None
+        links = self._types.get(shape)
+        if links is None:
+            chain = self.parse(text)
+            if len(self._types) >= CACHE_SIZE:
+                self._types.pop(next(iter(self._types)))
+            self._types[shape] = tuple(ExceptionLink(type=t, message="") for t in chain.types)
+            return chain, shape
+        self.hits += 1
+        return ExceptionChain(links=links, text=text, light=True), shape
 
 
 @dataclass
@@ -295,15 +321,25 @@ def record_event(
             if not _failed_by_words(low, record.logger):
                 chain = _NO_LINKS
             else:
-                chain = cache.parse(text) if cache is not None else parse_chain(text)
+                chain, shape = cache.read(text) if cache is not None else (parse_chain(text), None)
                 return SendFailed(
-                    *where, chain=chain, scope=scope_of(chain), settings=settings, text=text
+                    *where,
+                    chain=chain,
+                    scope=scope_of(chain),
+                    settings=settings,
+                    text=text,
+                    shape=shape,
                 )
         else:
-            chain = cache.parse(text) if cache is not None else parse_chain(text)
+            chain, shape = cache.read(text) if cache is not None else (parse_chain(text), None)
             if _is_send_failure(chain, low, record.logger):
                 return SendFailed(
-                    *where, chain=chain, scope=scope_of(chain), settings=settings, text=text
+                    *where,
+                    chain=chain,
+                    scope=scope_of(chain),
+                    settings=settings,
+                    text=text,
+                    shape=shape,
                 )
 
     if not (chain and chain.links) and _is_success(level, low, success_phrases):

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from logdoctor.diagkey import DiagnosisKeys
+from logdoctor.grammar.chain import parse_chain
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose
 from logdoctor.mask import digest
@@ -249,10 +250,14 @@ class IncidentBuilder:
         # once.  Codes stay in the key (numbers=False) so 535 and 550 never share an answer.
         # DiagnosisKeys gives that key fast, and lets texts differing only in long numbers
         # share it (see logdoctor.diagkey).
-        key = (self._keys.key(event.chain.text[:MASK_CHARS]), ctx)
+        text = event.chain.text
+        shape = event.shape if len(text) <= MASK_CHARS else None
+        key = (self._keys.key(text[:MASK_CHARS], shape), ctx)
         found = self._cache.get(key)
         if found is None:
-            found = diagnose(self.kb, event.chain, ctx)
+            # A light chain holds only types (a repeat of a failure shape): parse it in full.
+            chain = parse_chain(text) if event.chain.light else event.chain
+            found = diagnose(self.kb, chain, ctx)
             if len(self._cache) >= DIAGNOSIS_CACHE:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = found

@@ -108,6 +108,10 @@ class ExceptionChain:
     hresults: tuple[str, ...] = ()
     aad_codes: tuple[str, ...] = ()
     http_status: tuple[int, ...] = ()
+    # Only the link types are known (messages, frames and codes left empty): a repeat of a
+    # failure already parsed, read for its types alone (`events.ChainCache.read`).  Parse
+    # `text` for the rest.
+    light: bool = False
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -140,6 +144,7 @@ class SendFailed(EventBase):
     scope: Scope | None = None  # FatalEmailServiceException vs NonFatalEmailServiceException
     settings: SmtpSettings | None = None  # last ConfigLoaded before it, when known
     text: str = ""
+    shape: str | None = None  # `shapes.Shaper.shape(text)`, when the reader worked it out
 
 
 @dataclass(frozen=True, slots=True)

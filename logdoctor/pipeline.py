@@ -90,14 +90,17 @@ class LogReading:
             done += reader.source.size
             progress(done, total)
 
-    def events(self, progress: ProgressFn | None = None) -> Iterator[Event]:
+    def events(self, progress: ProgressFn | None = None, *, light: bool = False) -> Iterator[Event]:
         """Every event, in order; counts every record into `counter` on the way.
 
         The settings in effect carry over between the files of one rotated set, never from
         one set (or unrelated file) to another.  Routine records are counted in bulk
         (`RecordReader.scan`), and a big plain file is read on all cores (`parallel`); the
-        result is the one of `events_by_record`.
+        result is the one of `events_by_record`.  With `light`, a failure that repeats the
+        shape of one seen before carries only its exception types (`ChainCache.read`): what
+        the incident builder needs, which parses the text again when it must.
         """
+        self._cache.light = light
         total = self.total_bytes
         done = 0
         parts = PartReader(self.workers) if self.workers > 1 else None
