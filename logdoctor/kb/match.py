@@ -215,11 +215,28 @@ def _windows(needle: str, hay: str) -> list[str]:
     return [hay[a:b] for a, b in merged]
 
 
+_SCORES: dict[tuple[str, str, float], float] = {}
+_SCORES_MAX = 65_536
+
+
 def phrase_score(needle: str, hay: str, cutoff: float = 0.0) -> float:
     """Similarity 0-100 of the normalised phrase to its best place in the normalised text.
 
     Scores under `cutoff`, and fuzzy matches that lose one of the phrase's words, count 0.
+    Memoised: a log's failures of one kind are diagnosed again for every context they occur
+    in (settings, history), and two thirds of the fuzzy searches were repeats.
     """
+    key = (needle, hay, cutoff)
+    score = _SCORES.get(key)
+    if score is None:
+        score = _phrase_score(needle, hay, cutoff)
+        if len(_SCORES) >= _SCORES_MAX:
+            _SCORES.clear()
+        _SCORES[key] = score
+    return score
+
+
+def _phrase_score(needle: str, hay: str, cutoff: float) -> float:
     if not needle or not hay:
         return 0.0
     if needle in hay:
