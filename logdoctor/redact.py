@@ -215,6 +215,7 @@ _AT_DOMAIN = re.compile(r"@(?:\[[0-9A-Fa-f.:]{2,45}\]|\w[\w-]*+(?:\.\w[\w-]*+)*+
 _EMAIL = re.compile(r"\w[\w.+'%-]*+" + _AT_DOMAIN.pattern)
 _LOCAL_EXTRA = frozenset(".+'%-_")
 _MAX_PASSES = 4
+_MAX_TEXTS_KEPT = 16_384
 
 
 def kind_of(name: str) -> ValueKind:
@@ -251,6 +252,9 @@ class Redactor:
         self._emails: dict[str, str] = {}
         self._domains: dict[str, int] = {}
         self._users: dict[str, str] = {}
+        # Texts already redacted: the same text always gives the same result (stand-ins are
+        # stable), and reasons and resolutions repeat across thousands of incidents.
+        self._texts: dict[str, str] = {}
 
     # -- stand-ins ------------------------------------------------------------------------------
 
@@ -305,12 +309,18 @@ class Redactor:
         # A pass can leave a fragment that only reads as a value once its neighbour has become a
         # stand-in (`User Id=C:\\Users\\joe`); passes repeat until nothing changes, which is
         # what makes redaction idempotent on any input, not just on well-formed logs.
+        done = self._texts.get(s)
+        if done is not None:
+            return done
         out = s
         for _ in range(_MAX_PASSES):
             again = self._once(out)
             if again == out:
                 break
             out = again
+        if len(self._texts) >= _MAX_TEXTS_KEPT:
+            self._texts.clear()
+        self._texts[s] = out
         return out
 
     def _once(self, s: str) -> str:
@@ -568,7 +578,8 @@ def _evidence(ev: tuple[Evidence, ...], r: Redactor) -> tuple[Evidence, ...]:
     return tuple(dataclasses.replace(e, text=r.text(e.text)) for e in ev)
 
 
-def _incident(inc: Incident, r: Redactor) -> Incident:
+def redact_incident(inc: Incident, r: Redactor) -> Incident:
+    """One incident with its log-derived strings redacted (see `redact_analysis`)."""
     return dataclasses.replace(
         inc,
         evidence=_evidence(inc.evidence, r),
@@ -607,7 +618,7 @@ def redact_analysis(analysis: Analysis, redactor: Redactor | None = None) -> Ana
     r = redactor if redactor is not None else Redactor()
     return dataclasses.replace(
         analysis,
-        incidents=tuple(_incident(i, r) for i in analysis.incidents),
+        incidents=tuple(redact_incident(i, r) for i in analysis.incidents),
         unrecognized=tuple(_unrecognized(u, r) for u in analysis.unrecognized),
         stats=_stats(analysis.stats, r),
         redacted=True,

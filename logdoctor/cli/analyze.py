@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from logdoctor.cli.common import (
     service_config_option,
     since_until_options,
     verbosity_options,
+    write_chunks,
     write_output,
 )
 from logdoctor.kb.categories import at_least
@@ -30,6 +30,7 @@ from logdoctor.kb.loader import load_kb
 from logdoctor.pipeline import LogReading, ProgressFn
 from logdoctor.redact import redact_analysis
 from logdoctor.render.html import render_html
+from logdoctor.render.jsonout import contract_chunks
 from logdoctor.render.markdown import render_markdown
 from logdoctor.render.text import render_text
 from logdoctor.report_model import Analysis
@@ -95,15 +96,22 @@ def analyze(
     for note in [reading.layout_note, *reading.layout_notes()]:
         debug(ctx, note)
     # Diagnosis ran on the original text; only what is shown is redacted.
-    shown = analysis if no_redact else redact_analysis(analysis)
     if fmt == "json":
-        write_output(json.dumps(shown.as_contract(), indent=2, ensure_ascii=False), output)
-    elif fmt == "markdown":
+        # One incident at a time: a long log's incidents are never all copied at once.
+        write_chunks(contract_chunks(analysis, redact=not no_redact), output)
+        _exit_for(analysis, fail_on)
+        return
+    shown = analysis if no_redact else redact_analysis(analysis)
+    if fmt == "markdown":
         write_output(render_markdown(shown), output)
     elif fmt == "html":
         write_output(render_html(shown), output)
     else:
         _print_text(ctx, shown, output)
+    _exit_for(analysis, fail_on)
+
+
+def _exit_for(analysis: Analysis, fail_on: str | None) -> None:
     if fail_on and any(at_least(i.severity, fail_on.lower()) for i in analysis.incidents):
         sys.exit(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO, TypeVar
 
 import click
@@ -62,6 +62,22 @@ def write_output(text: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8", newline="\n")
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def write_chunks(chunks: Iterable[str], output: str | None) -> None:
+    """`write_output` for text that comes in pieces, never held whole."""
+    if output and output != "-":
+        with open(output, "w", encoding="utf-8", newline="\n") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    else:
+        last = ""
+        for chunk in chunks:
+            if chunk:
+                click.echo(chunk, nl=False)
+                last = chunk
+        if not last.endswith("\n"):
+            click.echo("")
 
 
 format_option = click.option(

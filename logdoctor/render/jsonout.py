@@ -1,0 +1,52 @@
+"""The contract JSON of an analysis, written one incident at a time.
+
+A year of log can hold tens of thousands of incidents.  Redacting them all into a copy of the
+analysis, turning that into one dict tree and that into one string held three more copies of
+everything in memory at once.  `contract_chunks` gives the same text, byte for byte, as
+`json.dumps(redact_analysis(analysis).as_contract(), indent=2, ensure_ascii=False)`, while
+only one incident at a time is redacted and serialised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+from logdoctor.redact import Redactor, redact_analysis, redact_incident
+from logdoctor.report_model import Analysis
+
+_INDENT = 2
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=_INDENT, ensure_ascii=False)
+
+
+def contract_chunks(analysis: Analysis, *, redact: bool = True) -> Iterator[str]:
+    """Pieces of the analysis's contract JSON (indented by 2), in order; join them for the
+    whole.  With `redact`, stand-ins are numbered in the same order as `redact_analysis`'s:
+    incidents first, then unrecognized failures, then the damaged-record notes."""
+    redactor = Redactor() if redact else None
+    rest = dataclasses.replace(analysis, incidents=())
+    keys = list(rest.as_contract())
+    at = keys.index("incidents")
+
+    head = rest.as_contract()
+    text = _dumps({k: head[k] for k in keys[:at]})
+    yield text[: -len("\n}")] + ",\n" + " " * _INDENT + '"incidents": '
+
+    if not analysis.incidents:
+        yield "[]"
+    else:
+        pad = "\n" + " " * (2 * _INDENT)
+        for n, incident in enumerate(analysis.incidents):
+            if redactor is not None:
+                incident = redact_incident(incident, redactor)
+            item = _dumps(incident.as_contract()).replace("\n", pad)
+            yield ("[" if n == 0 else ",") + pad + item
+        yield "\n" + " " * _INDENT + "]"
+
+    shown = redact_analysis(rest, redactor) if redactor is not None else rest
+    tail = shown.as_contract()
+    yield "," + _dumps({k: tail[k] for k in keys[at + 1 :]})[1:]
