@@ -260,14 +260,19 @@ def events_from_scan(
     counter: EventCounter | None = None,
     cache: ChainCache | None = None,
     settings: SmtpSettings | None = None,
+    repeats: bool = True,
 ) -> Iterator[Event]:
     """`events_from_records` over `RecordReader.scan`: the same events and counts.
 
     A `Span`'s records are counted at once; only its `interesting` records are looked at.
-    `settings` are the ones in effect before the first record (from an earlier file).
+    `settings` are the ones in effect before the first record (from an earlier file).  Without
+    `repeats`, a one-line success that follows a success (no other event between) is only
+    counted: with the same settings in effect it tells an incident builder nothing new, and
+    on a healthy server most records are such successes.
     """
     phrases = tuple(p.lower() for p in success_phrases if p.strip())
     chains = cache if cache is not None else ChainCache()
+    after_success = False
     for item in items:
         if isinstance(item, Span):
             if counter is not None:
@@ -279,6 +284,14 @@ def events_from_scan(
             records = (item,)
         for record in records:
             if isinstance(record, PhraseLine):
+                if after_success and not repeats:
+                    if counter is not None:
+                        low = record.message[:PREFILTER_CHARS].lower()
+                        if _is_success((record.level or "").upper(), low, phrases):
+                            counter.sends_ok += 1
+                        else:
+                            counter.other += 1
+                    continue
                 event: Event | None = phrase_line_event(record, settings, phrases)
             else:
                 event = record_event(
@@ -290,6 +303,7 @@ def events_from_scan(
                 continue
             if isinstance(event, ConfigLoaded):
                 settings = event.settings
+            after_success = isinstance(event, SendSucceeded)
             yield event
 
 

@@ -97,8 +97,9 @@ class LogReading:
         one set (or unrelated file) to another.  Routine records are counted in bulk
         (`RecordReader.scan`), and a big plain file is read on all cores (`parallel`); the
         result is the one of `events_by_record`.  With `light`, a failure that repeats the
-        shape of one seen before carries only its exception types (`ChainCache.read`): what
-        the incident builder needs, which parses the text again when it must.
+        shape of one seen before carries only its exception types (`ChainCache.read`), and a
+        success right after a success is only counted (`events_from_scan`): what the incident
+        builder needs, which parses a text again when it must.
         """
         self._cache.light = light
         total = self.total_bytes
@@ -124,6 +125,7 @@ class LogReading:
                             counter=self.counter,
                             cache=self._cache,
                             settings=settings,
+                            repeats=not light,
                         ):
                             if isinstance(event, ConfigLoaded):
                                 settings = event.settings
