@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter, methodcaller
@@ -170,13 +170,22 @@ def trigger_words(phrases: tuple[bytes, ...]) -> tuple[bytes, ...]:
 @dataclass(frozen=True, slots=True)
 class PhraseLine:
     """A one-line ASCII record that holds a success phrase's word and no other word that can
-    make an event: all `events.record_event` would look at is its level and message."""
+    make an event: all `events.record_event` would look at is its level and message.
+
+    The timestamp is read from `raw_ts` when asked for: most such lines are successes that
+    follow a success, which `analyze` only counts.
+    """
 
     path: str
     line: int
-    timestamp: datetime | None
+    raw_ts: str
+    read_ts: Callable[[str], datetime | None]
     level: str | None
     message: str
+
+    @property
+    def timestamp(self) -> datetime | None:
+        return self.read_ts(self.raw_ts)
 
 
 @dataclass(slots=True)

@@ -145,7 +145,11 @@ class IncidentBuilder:
         self.since = since
         self.until = until
         self._open: dict[tuple[object, ...], _Group] = {}
-        self._closed: list[_Group] = []
+        # Closed incidents in the order they closed.  Final ones are kept as `Incident`s, not
+        # groups: a group holds its first and last failure's text, and a long log closes tens
+        # of thousands of them.  Those resolved by a settings change stay groups, since a
+        # later send still adds to how they were resolved.
+        self._closed: list[_Group | Incident] = []
         self._unknown: dict[str, _Group] = {}
         self._after_change: list[_Group] = []  # resolved by a settings change, no send since
         self._worked: set[SettingsKey] = set()
@@ -177,7 +181,7 @@ class IncidentBuilder:
             for key, group in list(self._open.items()):
                 if settings_key(group.settings) != new:
                     group.changed_at = _where(event)
-                    self._close(key, f"the settings changed at {_where(event)}")
+                    self._close(key, f"the settings changed at {_where(event)}", final=False)
                     self._after_change.append(group)
         self._config = event.settings
 
@@ -192,11 +196,11 @@ class IncidentBuilder:
             group.changed_at = None
         self._after_change.clear()
 
-    def _close(self, key: tuple[object, ...], why: str) -> None:
+    def _close(self, key: tuple[object, ...], why: str, *, final: bool = True) -> None:
         group = self._open.pop(key)
         group.status = "resolved"
         group.resolved_by = why
-        self._closed.append(group)
+        self._closed.append(_incident(group) if final else group)
 
     def _in_window(self, ts: datetime | None) -> bool:
         if ts is None:
@@ -318,9 +322,12 @@ class IncidentBuilder:
     # -- results -------------------------------------------------------------------------
 
     def incidents(self) -> tuple[Incident, ...]:
-        groups = [*self._closed, *self._open.values()]
-        groups.sort(key=lambda g: (g.first.timestamp or datetime.min, g.first.line))
-        return tuple(_incident(g) for g in groups)
+        found = [
+            g if isinstance(g, Incident) else _incident(g)
+            for g in (*self._closed, *self._open.values())
+        ]
+        found.sort(key=lambda i: (i.first_seen or datetime.min, i.evidence[0].line))
+        return tuple(found)
 
     def unrecognized(self) -> tuple[Unrecognized, ...]:
         groups = sorted(self._unknown.values(), key=lambda g: (-g.count, g.first.line))

@@ -392,7 +392,8 @@ class RecordReader:
                             PhraseLine(
                                 path,
                                 at_line,
-                                parse_ts(ts[i].decode("ascii")),
+                                ts[i].decode("ascii"),
+                                parse_ts,
                                 LEVEL_MAP.get(levels[i].decode("ascii").upper()),
                                 raw[m.end() :].decode("ascii").rstrip(),
                             )
