@@ -155,6 +155,7 @@ class LogReading:
 
     def events_by_record(self, progress: ProgressFn | None = None) -> Iterator[Event]:
         """`events`, reading every record in full: the plain path the fast one is checked by."""
+        self._cache.light = False
         records = self.records(progress)
         for _, group in groupby(records, key=lambda record: self._set_of[record.path]):
             yield from events_from_records(group, counter=self.counter, cache=self._cache)
