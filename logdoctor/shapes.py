@@ -67,8 +67,21 @@ _GRAMMAR_WORDS = re.compile(
 )
 
 
+_KINDS: dict[str, str | None] = {}  # codes such as `550` and `5.7.60` repeat in every text
+
+
 def _kind(token: str) -> str | None:
     """The placeholder a token may be replaced with, or None to keep it."""
+    if token in _KINDS:
+        return _KINDS[token]
+    kind = _token_kind(token)
+    if len(_KINDS) >= MAX_LINES_CACHED:
+        _KINDS.clear()
+    _KINDS[token] = kind
+    return kind
+
+
+def _token_kind(token: str) -> str | None:
     if _GRAMMAR_WORDS.search(token) is not None or PLACE in token:
         return None
     if "@" in token:
