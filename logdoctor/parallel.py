@@ -36,8 +36,12 @@ from logdoctor.sources import (
     encoding_label,
 )
 
-PARALLEL_MIN_BYTES = 64 << 20  # smaller files are read in one process
-PART_BYTES = 16 << 20
+# Smaller files are read in one process: starting workers costs more than they save there.
+# Parts of 8 MB keep two workers busy while the main process builds incidents (16 MB parts
+# left it waiting: failure-heavy 50 MB took 7.0 s with 16 MB parts, 6.9 s with 8, 6.7 s with
+# 4; the typical 100 MB log 4.15 s with 8).
+PARALLEL_MIN_BYTES = 16 << 20
+PART_BYTES = 8 << 20
 IN_FLIGHT_PER_WORKER = 2
 _BOUNDARY_SEARCH = 4 << 20  # how far past a cut point a record start is looked for
 _UNBOUNDED = 1 << 62
@@ -67,19 +71,23 @@ class PartResult:
     bom: int = 0
 
 
-# Below this many cores the workers do not pay: on the 2-core build box two busy processes run
-# at 0.6 of one each, and passing events between processes costs the rest (bench/README.md).
-AUTO_MIN_CORES = 4
+# From two cores the workers pay: they read and classify, the main process builds incidents.
+# (Before workers sent light chains and left out repeated successes, passing every event
+# between processes cost more than it saved on the 2-core build box; see bench/README.md.)
+AUTO_MIN_CORES = 2
+# The main process builds the incidents of every part; past a few workers it is what everyone
+# waits for, and each worker holds its own copy of the grammar and caches.
+AUTO_MAX_WORKERS = 4
 
 
 def worker_count() -> int:
-    """Workers to use: LOGDOCTOR_WORKERS, else the machine's cores when there are at least
-    AUTO_MIN_CORES (0 or 1: read in this process)."""
+    """Workers to use: LOGDOCTOR_WORKERS, else the machine's cores (at most AUTO_MAX_WORKERS)
+    when there are at least AUTO_MIN_CORES (0 or 1: read in this process)."""
     env = os.environ.get("LOGDOCTOR_WORKERS", "").strip()
     if env.isdigit():
         return int(env)
     cores = os.cpu_count() or 1
-    return cores if cores >= AUTO_MIN_CORES else 1
+    return min(cores, AUTO_MAX_WORKERS) if cores >= AUTO_MIN_CORES else 1
 
 
 def detect_source_layout(source: LogSource) -> Layout:
@@ -153,16 +161,20 @@ def _newlines(fh: object, start: int, end: int) -> int:
 _WORKER_CACHE: ChainCache | None = None
 
 
-def scan_part(source: LogSource, layout: Layout, part: Part) -> PartResult:
-    """A worker's job: the events and counts of one part."""
+def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False) -> PartResult:
+    """A worker's job: the events and counts of one part (`light`: as `LogReading.events`)."""
     global _WORKER_CACHE
     if _WORKER_CACHE is None:
         _WORKER_CACHE = ChainCache()
+    _WORKER_CACHE.light = light
     reader = RecordReader(
         source, layout, start_offset=part.start, start_line=part.line, end_offset=part.end
     )
     counter = EventCounter()
-    events = list(events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE))
+    # A part starts as if no success came before it: at worst one success more is sent on,
+    # which changes nothing for the incident builder.
+    scan = events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE, repeats=not light)
+    events = list(scan)
     return PartResult(
         events=events,
         counter=counter,
@@ -208,6 +220,8 @@ class PartReader:
         parts: list[Part],
         counter: EventCounter,
         settings: SmtpSettings | None,
+        *,
+        light: bool = False,
     ) -> Iterator[tuple[Event | None, int]]:
         """(event, bytes done) in order; (None, bytes done) after each part.  Fills `reader`
         and `counter` as one reader would have."""
@@ -218,7 +232,7 @@ class PartReader:
         todo = iter(parts)
         window = max(1, self.workers * IN_FLIGHT_PER_WORKER)
         for part in todo:
-            pending.append(pool.submit(scan_part, reader.source, layout, part))
+            pending.append(pool.submit(scan_part, reader.source, layout, part, light))
             if len(pending) >= window:
                 break
         reader.records = reader.damaged = reader.lines = reader.cut_lines = 0
@@ -230,7 +244,7 @@ class PartReader:
             result = pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(scan_part, reader.source, layout, nxt))
+                pending.append(pool.submit(scan_part, reader.source, layout, nxt, light))
             configured = False
             for event in result.events:
                 if isinstance(event, ConfigLoaded):

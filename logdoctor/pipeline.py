@@ -111,7 +111,9 @@ class LogReading:
                 for reader in group:
                     plan = self._plan(reader) if parts is not None else None
                     if plan is not None and parts is not None:
-                        for event, at in parts.events(reader, plan, self.counter, settings):
+                        for event, at in parts.events(
+                            reader, plan, self.counter, settings, light=light
+                        ):
                             if event is None:
                                 if progress is not None:
                                     progress(done + min(at, reader.source.size), total)

@@ -293,3 +293,16 @@ def test_parts_read_on_workers_give_the_same_events_and_counts(
     assert analyze_reading(LogReading([log], workers=2), kb) == analyze_reading(
         LogReading([log], workers=1), kb
     )
+
+
+@pytest.mark.parametrize(
+    ("cores", "env", "expected"), [(1, "", 1), (2, "", 2), (16, "", 4), (16, "1", 1), (1, "3", 3)]
+)
+def test_worker_count_uses_the_cores_within_bounds(
+    monkeypatch: pytest.MonkeyPatch, cores: int, env: str, expected: int
+) -> None:
+    import logdoctor.parallel as parallel
+
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: cores)
+    monkeypatch.setenv("LOGDOCTOR_WORKERS", env)
+    assert parallel.worker_count() == expected
