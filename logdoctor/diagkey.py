@@ -30,10 +30,12 @@ from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.mask import mask_variable
 from logdoctor.shapes import GSMTP as _GSMTP
 from logdoctor.shapes import LONG_NUMBER as _LONG_NUMBER
-from logdoctor.shapes import MAX_LINES_CACHED, line_shape
+from logdoctor.shapes import MAX_LINES_CACHED, PLACE, line_shape
 from logdoctor.shapes import zeros as _zeros
 
 _SPACE = re.compile(r"\s+")
+_AT_START = re.compile(r"[ \t]*at ")
+MAX_TEXTS_CACHED = 4_096  # whole-text shapes are long: fewer of them are kept
 _FRAME = re.compile(r"[ \t]*at [^\r\n]{0,2000}")
 _FRAME_DIGITS = re.compile(r":line \d+$|(?<=[A-Za-z])(?:16|32|64)\b")
 _DIGIT = re.compile(r"\d")
@@ -58,6 +60,7 @@ class DiagnosisKeys:
         self.canonical_numbers = not any(has_regex(kr.match) for kr in kb.active_rules)
         self._lines: dict[str, str] = {}
         self._shapes: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # whole-text shape -> key
 
     def key(self, text: str, shape: str | None = None) -> str:
         """The key of `text`; `shape` is its `Shaper.shape`, when the caller has it."""
@@ -69,6 +72,9 @@ class DiagnosisKeys:
         lines = self._lines
         shaped_lines: list[str] | None = None
         if shape is not None and self.canonical_numbers:
+            known = self._texts.get(shape)
+            if known is not None:
+                return known
             shaped_lines = shape.split("\n")
         raw_lines = text.split("\n")
         if shaped_lines is not None and len(shaped_lines) != len(raw_lines):
@@ -88,7 +94,19 @@ class DiagnosisKeys:
                 lines[line] = masked
             if masked:
                 out.append(masked)
-        return _SPACE.sub(" ", "\n".join(out)).strip()
+        key = _SPACE.sub(" ", "\n".join(out)).strip()
+        if shape is not None and shaped_lines is not None and self._whole_text_shaped(shaped_lines):
+            if len(self._texts) >= MAX_TEXTS_CACHED:
+                self._texts.clear()
+            self._texts[shape] = key
+        return key
+
+    @staticmethod
+    def _whole_text_shaped(shaped_lines: list[str]) -> bool:
+        # Every text of a shape has this key, unless a line with a replaced token could be a
+        # stack frame: whether a frame is left out depends on digits, which a token may or may
+        # not hold.  Whether a line starts like a frame does not depend on its tokens.
+        return all(PLACE not in line or _AT_START.match(line) is None for line in shaped_lines)
 
     def _masked(self, line: str, shaped: str | None) -> str:
         # Lines of one shape mask alike (logdoctor.shapes): mask the first, look up the rest.

@@ -18,8 +18,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logdoctor.diagkey import _plain_frame
+from logdoctor.diagkey import DiagnosisKeys, _plain_frame
 from logdoctor.grammar.chain import parse_chain
+from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.mask import _PATTERNS, mask_variable
 from logdoctor.samplegen import write_log
 from logdoctor.shapes import (
@@ -76,6 +77,7 @@ def _generated() -> list[str]:
 
 GENERATED = _generated()[:300]
 TEXTS = [e["text"] for e in yaml.safe_load(CORPUS.read_text(encoding="utf-8"))] + GENERATED
+KB: KnowledgeBase = load_kb()
 
 
 def _spans(text: str) -> list[tuple[int, int, str]]:
@@ -116,6 +118,23 @@ def test_a_text_with_other_tokens_of_its_shape_keeps_its_key_and_types(
         return  # a swap made the text unshapeable or of another shape: nothing is claimed
     assert plain_key(other) == plain_key(text)
     assert parse_chain(other).types == parse_chain(text).types
+    # The builder's keys, memoised by line and by whole-text shape, are the plain ones.
+    keys = DiagnosisKeys(KB)
+    assert keys.key(text, shape) == plain_key(text)
+    assert keys.key(other, shape) == plain_key(other)
+
+
+def test_a_stack_frame_holding_a_token_is_keyed_line_by_line() -> None:
+    # Left out as a frame without digits, kept as one with: the whole-text memo must not
+    # give the second text the first one's key.
+    a = "Send failed: SmtpException\n   at Mailer.Send(bob@example.org)"
+    b = "Send failed: SmtpException\n   at Mailer.Send(bob2@example.org)"
+    shaper = Shaper()
+    assert shaper.shape(a) == shaper.shape(b)
+    assert plain_key(a) != plain_key(b)
+    keys = DiagnosisKeys(KB)
+    assert keys.key(a, shaper.shape(a)) == plain_key(a)
+    assert keys.key(b, shaper.shape(b)) == plain_key(b)
 
 
 def test_the_shapes_do_merge_the_generated_failures() -> None:
