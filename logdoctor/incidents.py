@@ -99,6 +99,7 @@ class _Group:
     confidence: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
     last_evidence: Evidence | None = None
+    last_pending: bool = False  # last_evidence is still to be taken from `last`
     scopes: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     matches: dict[str, tuple[RuleMatch, Diagnosis]] = field(default_factory=dict)
@@ -108,7 +109,9 @@ class _Group:
 
     def add(self, event: SendFailed, diagnosis: Diagnosis) -> None:
         self.count += 1
-        self.last = _slim(event) if self.count > 1 else self.first
+        # The last failure is kept whole only while the group is open; its evidence is
+        # taken when the group ends (most failures are followed by another of their kind).
+        self.last = event if self.count > 1 else self.first
         best = diagnosis.best
         if best is not None:
             self.confidence = max(self.confidence, best.confidence)
@@ -117,11 +120,17 @@ class _Group:
                 self.matches[best.rule] = (best, diagnosis)
         if event.scope:
             self.scopes[event.scope] += 1
-        ev = evidence_of(event)
         if len(self.evidence) < EVIDENCE_FIRST:
-            self.evidence.append(ev)
+            self.evidence.append(evidence_of(event))
         else:
-            self.last_evidence = ev
+            self.last_pending = True
+
+    def final_last_evidence(self) -> Evidence | None:
+        """The evidence of the latest failure after the first EVIDENCE_FIRST, if any."""
+        if self.last_pending:
+            self.last_evidence = evidence_of(self.last)
+            self.last_pending = False
+        return self.last_evidence
 
 
 class IncidentBuilder:
@@ -345,7 +354,8 @@ def _basename(path: str) -> str:
 
 
 def _evidence(group: _Group) -> tuple[Evidence, ...]:
-    tail = (group.last_evidence,) if group.last_evidence is not None else ()
+    last = group.final_last_evidence()
+    tail = (last,) if last is not None else ()
     return (*group.evidence, *tail)
 
 
@@ -555,7 +565,7 @@ def _group_state(group: _Group) -> dict[str, Any]:
         "confidence": group.confidence,
         "evidence": [evidence_to_state(e) for e in group.evidence],
         "last_evidence": (
-            evidence_to_state(group.last_evidence) if group.last_evidence is not None else None
+            evidence_to_state(last) if (last := group.final_last_evidence()) is not None else None
         ),
         "scopes": dict(group.scopes),
         "rules": dict(group.rules),
