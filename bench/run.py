@@ -29,15 +29,20 @@ from pathlib import Path
 
 from logdoctor.samplegen import write_log
 
-# A child that runs one command and reports its peak RSS (ru_maxrss is KB on Linux).
+# A child that runs one command and reports its peak RSS (ru_maxrss is KB on Linux).  The
+# command writes into a temporary file, not a pipe: a process reading 50 MB of JSON from a
+# pipe while it runs would take CPU from the command it measures (2 cores, 3 busy processes).
 _RSS_PROBE = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
-    "t = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "sys.stderr.buffer.write(p.stderr)\n"
-    "sys.stdout.buffer.write(p.stdout)\n"
+    "import resource, subprocess, sys, tempfile, time\n"
+    "with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:\n"
+    "    t = time.perf_counter()\n"
+    "    p = subprocess.run(sys.argv[1:], stdout=out, stderr=err)\n"
+    "    t = time.perf_counter() - t\n"
+    "    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "    err.seek(0)\n"
+    "    out.seek(0)\n"
+    "    sys.stderr.buffer.write(err.read())\n"
+    "    sys.stdout.buffer.write(out.read())\n"
     "sys.stderr.write(f'\\n@@bench {t} {rss} {p.returncode}\\n')\n"
 )
 
