@@ -96,7 +96,9 @@ class ChainCache:
         self.misses = 0
         self._items: OrderedDict[str, ExceptionChain] = OrderedDict()
         self._shaper = Shaper()
-        self._types: dict[str, tuple[ExceptionLink, ...]] = {}
+        # shape -> (the shape, the types' links): repeats share one shape object, so a list of
+        # events pickled for another process carries each shape once.
+        self._types: dict[str, tuple[str, tuple[ExceptionLink, ...]]] = {}
 
     def parse(self, text: str) -> ExceptionChain:
         chain = self._items.get(text)
@@ -120,15 +122,17 @@ class ChainCache:
         shape = self._shaper.shape(text)
         if shape is None:
             return self.parse(text), None
-        links = self._types.get(shape)
-        if links is None:
+        known = self._types.get(shape)
+        if known is None:
             chain = self.parse(text)
             if len(self._types) >= CACHE_SIZE:
                 self._types.pop(next(iter(self._types)))
-            self._types[shape] = tuple(ExceptionLink(type=t, message="") for t in chain.types)
+            links = tuple(ExceptionLink(type=t, message="") for t in chain.types)
+            self._types[shape] = (shape, links)
             return chain, shape
         self.hits += 1
-        return ExceptionChain(links=links, text=text, light=True), shape
+        shared, links = known
+        return ExceptionChain(links=links, text=text, light=True), shared
 
 
 @dataclass
