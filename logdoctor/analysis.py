@@ -17,7 +17,8 @@ from logdoctor.incidents import IncidentBuilder
 from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.model import SmtpSettings
 from logdoctor.pipeline import LogReading, ProgressFn
-from logdoctor.report_model import Analysis, TimelinePoint, Unrecognized
+from logdoctor.report_model import Analysis, Incident, TimelinePoint, Unrecognized
+from logdoctor.spill import IncidentSpill
 
 
 def service_settings(service_config: str | Path | None) -> SmtpSettings | None:
@@ -39,10 +40,14 @@ def analyze_reading(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: ProgressFn | None = None,
+    spill: bool = False,
 ) -> Analysis:
+    """The analysis of what `reading` reads.  With `spill`, finished incidents wait in a
+    temporary file instead of memory (`logdoctor.spill`); the result is the same."""
     # One builder per rotated set: two unrelated logs read together must not resolve each
     # other's incidents (a success in one says nothing about the other), as in `batch`.
     builders: dict[tuple[str, str, str], IncidentBuilder] = {}
+    spilled = IncidentSpill() if spill else None
     for event in reading.events(progress, light=True):
         key = reading.set_of(event.path)
         builder = builders.get(key)
@@ -50,16 +55,29 @@ def analyze_reading(
             builder = IncidentBuilder(
                 kb, default_settings=default_settings, since=since, until=until
             )
+            if spilled is not None:
+                builder.spill_to(spilled, len(builders))
             builders[key] = builder
         builder.feed(event)
     parts = list(builders.values())
-    incidents = sorted(
-        (i for b in parts for i in b.incidents()),
-        key=lambda i: (i.first_seen or datetime.min, i.evidence[0].line if i.evidence else 0),
-    )
+    incidents: Sequence[Incident]
+    if spilled is not None:
+        for part in parts:
+            part.flush()
+        incidents = spilled.incidents()
+    else:
+        incidents = tuple(
+            sorted(
+                (i for b in parts for i in b.incidents()),
+                key=lambda i: (
+                    i.first_seen or datetime.min,
+                    i.evidence[0].line if i.evidence else 0,
+                ),
+            )
+        )
     return Analysis(
         stats=reading.stats(),
-        incidents=tuple(incidents),
+        incidents=incidents,
         unrecognized=merge_unrecognized([u for b in parts for u in b.unrecognized()]),
         timeline=merge_timeline([t for b in parts for t in b.timeline()]),
         layout_notes=tuple(reading.layout_notes()),

@@ -48,6 +48,7 @@ from logdoctor.report_model import (
     Unrecognized,
     iso,
 )
+from logdoctor.spill import IncidentSpill
 
 EVIDENCE_FIRST = 3  # the first failures of an incident are kept as evidence ...
 EVIDENCE_TEXT_LINES = 4  # ... each as its first lines ...
@@ -158,7 +159,10 @@ class IncidentBuilder:
         # groups: a group holds its first and last failure's text, and a long log closes tens
         # of thousands of them.  Those resolved by a settings change stay groups, since a
         # later send still adds to how they were resolved.
-        self._closed: list[_Group | Incident] = []
+        self._closed: list[tuple[int, _Group | Incident]] = []  # (order closed, it)
+        self._closes = 0
+        self._spill: IncidentSpill | None = None
+        self._spill_tag = 0
         self._unknown: dict[str, _Group] = {}
         self._after_change: list[_Group] = []  # resolved by a settings change, no send since
         self._worked: set[SettingsKey] = set()
@@ -209,7 +213,28 @@ class IncidentBuilder:
         group = self._open.pop(key)
         group.status = "resolved"
         group.resolved_by = why
-        self._closed.append(_incident(group) if final else group)
+        seq, self._closes = self._closes, self._closes + 1
+        if not final:
+            self._closed.append((seq, group))
+        elif self._spill is not None:
+            self._spill.add(_incident(group), self._spill_tag, seq)
+        else:
+            self._closed.append((seq, _incident(group)))
+
+    def spill_to(self, spill: IncidentSpill, tag: int) -> None:
+        """Write final incidents to `spill` from now on (`tag`: this builder's place among
+        the builders sharing it); `flush` adds the rest when the log is read."""
+        self._spill = spill
+        self._spill_tag = tag
+
+    def flush(self) -> None:
+        """Add every incident not yet in the spill to it; `incidents()` of the spill then
+        holds what `incidents()` of this builder would give."""
+        assert self._spill is not None
+        for seq, item in self._ordered():
+            incident = item if isinstance(item, Incident) else _incident(item)
+            self._spill.add(incident, self._spill_tag, seq)
+        self._closed.clear()
 
     def _in_window(self, ts: datetime | None) -> bool:
         if ts is None:
@@ -319,7 +344,8 @@ class IncidentBuilder:
         for item in state["after_change"]:
             group = _group_from_state(item)
             builder._after_change.append(group)
-            builder._closed.append(group)
+            builder._closed.append((builder._closes, group))
+            builder._closes += 1
         for item in state["unknown"]:
             group = _group_from_state(item)
             builder._unknown[group.diagnosis.fingerprint] = group
@@ -331,12 +357,14 @@ class IncidentBuilder:
     # -- results -------------------------------------------------------------------------
 
     def incidents(self) -> tuple[Incident, ...]:
-        found = [
-            g if isinstance(g, Incident) else _incident(g)
-            for g in (*self._closed, *self._open.values())
-        ]
+        found = [g if isinstance(g, Incident) else _incident(g) for _, g in self._ordered()]
         found.sort(key=lambda i: (i.first_seen or datetime.min, i.evidence[0].line))
         return tuple(found)
+
+    def _ordered(self) -> list[tuple[int, _Group | Incident]]:
+        """Closed ones in the order they closed, then the open ones."""
+        still = enumerate(self._open.values(), start=self._closes)
+        return [*self._closed, *still]
 
     def unrecognized(self) -> tuple[Unrecognized, ...]:
         groups = sorted(self._unknown.values(), key=lambda g: (-g.count, g.first.line))

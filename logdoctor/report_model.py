@@ -7,6 +7,7 @@ shared/contract.md (fields may be added, never renamed or dropped).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -146,7 +147,7 @@ class TimelinePoint:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     stats: ReadStats
-    incidents: tuple[Incident, ...]
+    incidents: Sequence[Incident]  # a tuple, or incidents read back from a spill file
     unrecognized: tuple[Unrecognized, ...]
     timeline: tuple[TimelinePoint, ...] = ()
     layout_notes: tuple[str, ...] = ()  # "Rulemanager.log: Dovetail SDK (tab), detected, utf-8"

@@ -150,7 +150,7 @@ def redact_summary(summary: Summary) -> Summary:
         stats=summary.stats, incidents=summary.incidents, unrecognized=summary.unmatched
     )
     shown = redact_analysis(whole)
-    incidents = shown.incidents
+    incidents = tuple(shown.incidents)
     n_new, n_ongoing = len(summary.new), len(summary.ongoing)
     return dataclasses.replace(
         summary,

@@ -92,6 +92,8 @@ def analyze(
             since=parse_when(since) if since else None,
             until=parse_when(until) if until else None,
             progress=progress,
+            # Finished incidents wait on disk: memory stays flat however many there are.
+            spill=True,
         )
     for note in [reading.layout_note, *reading.layout_notes()]:
         debug(ctx, note)
