@@ -82,7 +82,12 @@ AUTO_MAX_WORKERS = 4
 
 def worker_count() -> int:
     """Workers to use: LOGDOCTOR_WORKERS, else the machine's cores (at most AUTO_MAX_WORKERS)
-    when there are at least AUTO_MIN_CORES (0 or 1: read in this process)."""
+    when there are at least AUTO_MIN_CORES (0 or 1: read in this process); none in a
+    daemonic process."""
+    if multiprocessing.current_process().daemon:
+        # A daemonic process may not start children: the terminal UI runs its analysis in
+        # one, and a pool there would fail on the first big file.
+        return 1
     env = os.environ.get("LOGDOCTOR_WORKERS", "").strip()
     if env.isdigit():
         return int(env)

@@ -714,3 +714,19 @@ def test_a_failing_child_analysis_reports_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(LogdoctorError, match=r"nope\.log: cannot read"):
         run_in_process(AnalysisJob(paths=(str(tmp_path / "nope.log"),)), lambda d, t: None)
+
+
+def test_the_child_analysis_reads_a_big_log(tmp_path: Path) -> None:
+    # The child is a daemonic process, which may not start workers of its own: a log big
+    # enough for them must still be read (in the child alone) and give the analysis.
+    from logdoctor.parallel import PARALLEL_MIN_BYTES
+    from logdoctor.samplegen import write_log
+    from logdoctor.tui.job import AnalysisJob, run_in_process
+
+    log = tmp_path / "Rulemanager.log"
+    with log.open("wb") as out:
+        write_log(out, seed=9, target_bytes=PARALLEL_MIN_BYTES + (1 << 20), failure_ratio=0.001)
+    job = AnalysisJob(paths=(str(log),), redact=False)
+    analysis = run_in_process(job, lambda done, total: None)
+    assert analysis.stats.records > 100_000
+    assert analysis.stats.sources[0].bytes == log.stat().st_size
