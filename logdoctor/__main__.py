@@ -1,3 +1,5 @@
 from logdoctor.cli import main
 
-main()
+# Guarded: worker processes started with `spawn` (Windows) must not run the command again.
+if __name__ == "__main__":
+    main()
