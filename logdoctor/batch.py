@@ -595,7 +595,8 @@ def run_batch(
     forced, _ = choose_layout(layout, service_config)
     default_settings = service_settings(service_config)
     sources = watched_sources(paths)
-    cache = ChainCache()
+    # Types are all the incident builder needs of a repeated failure shape (see `ChainCache`).
+    cache = ChainCache(light=True)
     updates: list[SetUpdate] = []
     notes: list[str] = []
     stats: list[SourceStats] = []
