@@ -98,7 +98,7 @@ class ChainCache:
         self._shaper = Shaper()
         # shape -> (the shape, the types' links): repeats share one shape object, so a list of
         # events pickled for another process carries each shape once.
-        self._types: dict[str, tuple[str, tuple[ExceptionLink, ...]]] = {}
+        self._types: dict[tuple[str, tuple[int, ...]], tuple[str, tuple[ExceptionLink, ...]]] = {}
 
     def parse(self, text: str) -> ExceptionChain:
         chain = self._items.get(text)
@@ -119,16 +119,17 @@ class ChainCache:
         """The chain of a failure text and the text's shape; a light chain for a repeat."""
         if not self.light:
             return self.parse(text), None
-        shape = self._shaper.shape(text)
-        if shape is None:
+        found = self._shaper.shape_and_lengths(text)
+        if found is None:
             return self.parse(text), None
-        known = self._types.get(shape)
+        shape = found[0]
+        known = self._types.get(found)
         if known is None:
             chain = self.parse(text)
             if len(self._types) >= CACHE_SIZE:
                 self._types.pop(next(iter(self._types)))
             links = tuple(ExceptionLink(type=t, message="") for t in chain.types)
-            self._types[shape] = (shape, links)
+            self._types[found] = (shape, links)
             return chain, shape
         self.hits += 1
         shared, links = known

@@ -24,8 +24,10 @@ not depend on it:
   exactly as `diagkey` does.
 * No replaced token holds ``Exception``, ``Error``, an inner-exception word, or anything the
   grammar reads as a type name, so the exception types read from the text are the same for
-  every token of the shape.  (Words that decide a failure without types, such as "mail", are
-  still read from the real text by the callers.)
+  every token of the shape of the same length (the grammar reads some things within a window
+  of characters, so lengths are part of the key there: `Shaper.shape_and_lengths`).  Words
+  that decide a failure without types, such as "mail", are still read from the real text by
+  the callers.
 
 `tests/test_shapes.py` checks all of this against the real functions on generated and
 hand-written texts.
@@ -110,8 +112,9 @@ def _token_kind(token: str) -> str | None:
     return None
 
 
-def line_shape(line: str) -> str:
-    """`line` with every provably interchangeable token replaced by a placeholder.
+def line_shape(line: str, lengths: list[int] | None = None) -> str:
+    """`line` with every provably interchangeable token replaced by a placeholder; the length
+    of each replaced token is added to `lengths` when given.
 
     A line that already holds the placeholder character is returned as it is (its shape could
     not be told from a real one); so is one holding ``gsmtp``.
@@ -131,6 +134,8 @@ def line_shape(line: str) -> str:
             continue
         out.append(line[last:start])
         out.append(PLACE + kind + PLACE)
+        if lengths is not None:
+            lengths.append(end - start)
         last = end
     if not out:
         return line
@@ -154,18 +159,29 @@ class Shaper:
         self._lines: dict[str, str] = {}
 
     def shape(self, text: str) -> str | None:
+        found = self.shape_and_lengths(text)
+        return None if found is None else found[0]
+
+    def shape_and_lengths(self, text: str) -> tuple[str, tuple[int, ...]] | None:
+        """The shape, and the lengths of the tokens it replaced, in order.
+
+        The diagnosis key does not depend on the lengths; the exception types may, since the
+        grammar reads some things within a window of characters (a header from at most 4,096
+        of them, a marker from 512): texts with tokens of other lengths are parsed anew.
+        """
         if len(text) > SHAPE_CHARS or PLACE in text or GSMTP.search(text) is not None:
             return None
         fixed = self._lines
         out: list[str] = []
+        lengths: list[int] = []
         for line in text.split("\n"):
             shaped = fixed.get(line)
             if shaped is None:
                 zeroed = LONG_NUMBER.sub(zeros, line)
-                shaped = line_shape(zeroed)
+                shaped = line_shape(zeroed, lengths)
                 if shaped == line:
                     if len(fixed) >= MAX_LINES_CACHED:
                         fixed.clear()
                     fixed[line] = line
             out.append(shaped)
-        return "\n".join(out)
+        return "\n".join(out), tuple(lengths)
