@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -17,6 +16,7 @@ from logdoctor.cli.common import (
     since_until_options,
     verbosity,
     verbosity_options,
+    write_chunks,
     write_output,
 )
 from logdoctor.kb.categories import at_least
@@ -54,6 +54,7 @@ def report(
     """
     from logdoctor.redact import redact_analysis
     from logdoctor.render import render_html, render_markdown, render_text
+    from logdoctor.render.jsonout import contract_chunks
     from logdoctor.store import Store
     from logdoctor.summary import store_analysis
     from logdoctor.timespec import parse_when
@@ -62,10 +63,11 @@ def report(
     until_at = parse_when(until) if until else None
     with Store.open(db, create=False) as store:
         analysis = store_analysis(store, since=since_at, until=until_at)
-    shown = analysis if no_redact else redact_analysis(analysis)
     fmt = fmt or "text"
+    shown = analysis if no_redact or fmt == "json" else redact_analysis(analysis)
     if fmt == "json":
-        write_output(json.dumps(shown.as_contract(), indent=2, ensure_ascii=False), output)
+        # As `analyze` writes it: one incident at a time, the same bytes as a whole dump.
+        write_chunks(contract_chunks(analysis, redact=not no_redact), output)
     elif fmt == "markdown":
         write_output(render_markdown(shown, title=TITLE), output)
     elif fmt == "html":
