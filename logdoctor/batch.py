@@ -545,7 +545,10 @@ def run_set(
 
     # Settings carry over from one file of the set to the next, as in `analyze`; the builder
     # holds the settings in effect across runs, so a run that starts mid-set loses nothing.
-    events = events_from_records(_records(run.plans, at_boundary), counter=counter, cache=cache)
+    # Types are all the incident builder needs of a repeated failure shape (`ChainCache.read`).
+    events = events_from_records(
+        _records(run.plans, at_boundary), counter=counter, cache=cache, light=True
+    )
     builder.feed_all(events)
     for plan in run.plans:
         if plan.duplicate_of is not None:
@@ -595,8 +598,7 @@ def run_batch(
     forced, _ = choose_layout(layout, service_config)
     default_settings = service_settings(service_config)
     sources = watched_sources(paths)
-    # Types are all the incident builder needs of a repeated failure shape (see `ChainCache`).
-    cache = ChainCache(light=True)
+    cache = ChainCache()
     updates: list[SetUpdate] = []
     notes: list[str] = []
     stats: list[SourceStats] = []

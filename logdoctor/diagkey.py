@@ -95,7 +95,7 @@ class DiagnosisKeys:
             if masked:
                 out.append(masked)
         key = _SPACE.sub(" ", "\n".join(out)).strip()
-        if shape is not None and shaped_lines is not None and self._whole_text_shaped(shaped_lines):
+        if shape is not None and shaped_lines and self._whole_text_shaped(shaped_lines):
             if len(self._texts) >= MAX_TEXTS_CACHED:
                 self._texts.clear()
             self._texts[shape] = key

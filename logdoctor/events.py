@@ -84,14 +84,13 @@ class ChainCache:
     differ in such details are still cheap to parse, because the grammar memoises its per-line
     work (frames and markers repeat verbatim).
 
-    With `light`, `read` gives a repeat of a failure shape (`shapes`) only its link types,
-    which is all that deciding and grouping a failure needs; the diagnosis parses the text
-    again when it has not seen its kind before.
+    `read(text, light=True)` gives a repeat of a failure shape (`shapes`) only its link
+    types, which is all that deciding and grouping a failure needs; the diagnosis parses the
+    text again when it has not seen its kind before.
     """
 
-    def __init__(self, size: int = CACHE_SIZE, *, light: bool = False) -> None:
+    def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self.light = light
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[str, ExceptionChain] = OrderedDict()
@@ -115,9 +114,10 @@ class ChainCache:
             self._items.popitem(last=False)
         return chain
 
-    def read(self, text: str) -> tuple[ExceptionChain, str | None]:
-        """The chain of a failure text and the text's shape; a light chain for a repeat."""
-        if not self.light:
+    def read(self, text: str, *, light: bool) -> tuple[ExceptionChain, str | None]:
+        """The chain of a failure text, and with `light` the text's shape and a light chain
+        for a repeat of it."""
+        if not light:
             return self.parse(text), None
         found = self._shaper.shape_and_lengths(text)
         if found is None:
@@ -236,11 +236,13 @@ def events_from_records(
     success_phrases: Sequence[str] = DEFAULT_SUCCESS_PHRASES,
     counter: EventCounter | None = None,
     cache: ChainCache | None = None,
+    light: bool = False,
 ) -> Iterator[Event]:
     """The events of a record stream, in order; streaming (one record in memory at a time).
 
     Failures and successes carry the settings of the last configuration-loaded record before
-    them.  When `counter` is given, every record and event is counted into it.
+    them.  When `counter` is given, every record and event is counted into it.  With `light`,
+    failures repeating a shape get light chains (`ChainCache.read`).
     """
     phrases = tuple(p.lower() for p in success_phrases if p.strip())
     chains = cache if cache is not None else ChainCache()
@@ -248,7 +250,9 @@ def events_from_records(
     for record in records:
         if counter is not None:
             counter.add_record(record)
-        event = record_event(record, settings=settings, success_phrases=phrases, cache=chains)
+        event = record_event(
+            record, settings=settings, success_phrases=phrases, cache=chains, light=light
+        )
         if counter is not None:
             counter.add_event(event)
         if event is None:
@@ -265,15 +269,16 @@ def events_from_scan(
     counter: EventCounter | None = None,
     cache: ChainCache | None = None,
     settings: SmtpSettings | None = None,
-    repeats: bool = True,
+    light: bool = False,
 ) -> Iterator[Event]:
     """`events_from_records` over `RecordReader.scan`: the same events and counts.
 
     A `Span`'s records are counted at once; only its `interesting` records are looked at.
-    `settings` are the ones in effect before the first record (from an earlier file).  Without
-    `repeats`, a one-line success that follows a success (no other event between) is only
-    counted: with the same settings in effect it tells an incident builder nothing new, and
-    on a healthy server most records are such successes.
+    `settings` are the ones in effect before the first record (from an earlier file).  With
+    `light`, failures repeating a shape get light chains (`ChainCache.read`), and a one-line
+    success that follows a success (no other event between) is only counted: with the same
+    settings in effect it tells an incident builder nothing new, and on a healthy server most
+    records are such successes.
     """
     phrases = tuple(p.lower() for p in success_phrases if p.strip())
     chains = cache if cache is not None else ChainCache()
@@ -289,7 +294,7 @@ def events_from_scan(
             records = (item,)
         for record in records:
             if isinstance(record, PhraseLine):
-                if after_success and not repeats:
+                if after_success and light:
                     if counter is not None:
                         low = record.message[:PREFILTER_CHARS].lower()
                         if _is_success((record.level or "").upper(), low, phrases):
@@ -300,7 +305,7 @@ def events_from_scan(
                 event: Event | None = phrase_line_event(record, settings, phrases)
             else:
                 event = record_event(
-                    record, settings=settings, success_phrases=phrases, cache=chains
+                    record, settings=settings, success_phrases=phrases, cache=chains, light=light
                 )
             if counter is not None:
                 counter.add_event(event)
@@ -318,8 +323,10 @@ def record_event(
     settings: SmtpSettings | None = None,
     success_phrases: Sequence[str] = DEFAULT_SUCCESS_PHRASES,
     cache: ChainCache | None = None,
+    light: bool = False,
 ) -> Event | None:
-    """The event one record is, or None for everything else.  `success_phrases` lower case."""
+    """The event one record is, or None for everything else.  `success_phrases` lower case;
+    `light`: a failure repeating a shape gets a light chain (`ChainCache.read`)."""
     text = record.message
     head = text[:PREFILTER_CHARS]
     low = head.lower()
@@ -340,7 +347,7 @@ def record_event(
             if not _failed_by_words(low, record.logger):
                 chain = _NO_LINKS
             else:
-                chain, shape = cache.read(text) if cache is not None else (parse_chain(text), None)
+                chain, shape = _read_chain(text, cache, light)
                 return SendFailed(
                     *where,
                     chain=chain,
@@ -350,7 +357,7 @@ def record_event(
                     shape=shape,
                 )
         else:
-            chain, shape = cache.read(text) if cache is not None else (parse_chain(text), None)
+            chain, shape = _read_chain(text, cache, light)
             if _is_send_failure(chain, low, record.logger):
                 return SendFailed(
                     *where,
@@ -376,6 +383,12 @@ def record_event(
 
 
 _NO_LINKS = ExceptionChain(links=(), text="")
+
+
+def _read_chain(
+    text: str, cache: ChainCache | None, light: bool
+) -> tuple[ExceptionChain, str | None]:
+    return cache.read(text, light=light) if cache is not None else (parse_chain(text), None)
 
 
 def _is_success(level: str, low: str, success_phrases: Sequence[str]) -> bool:

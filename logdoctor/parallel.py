@@ -8,7 +8,7 @@ before it give.  What a worker cannot know is the configuration logged in earlie
 events before its own first configuration record carry none, and the main process gives them
 the one in effect, as a single reader would have.  Counts are added up part by part.
 
-Parts are small (16 MB) and only a few are in flight, so memory stays flat; the main process
+Parts are small (8 MB) and only a few are in flight, so memory stays flat; the main process
 turns their events into incidents while the workers read on.
 """
 
@@ -171,14 +171,13 @@ def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False
     global _WORKER_CACHE
     if _WORKER_CACHE is None:
         _WORKER_CACHE = ChainCache()
-    _WORKER_CACHE.light = light
     reader = RecordReader(
         source, layout, start_offset=part.start, start_line=part.line, end_offset=part.end
     )
     counter = EventCounter()
     # A part starts as if no success came before it: at worst one success more is sent on,
     # which changes nothing for the incident builder.
-    scan = events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE, repeats=not light)
+    scan = events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE, light=light)
     events = list(scan)
     return PartResult(
         events=events,

@@ -101,7 +101,6 @@ class LogReading:
         success right after a success is only counted (`events_from_scan`): what the incident
         builder needs, which parses a text again when it must.
         """
-        self._cache.light = light
         total = self.total_bytes
         done = 0
         parts = PartReader(self.workers) if self.workers > 1 else None
@@ -127,7 +126,7 @@ class LogReading:
                             counter=self.counter,
                             cache=self._cache,
                             settings=settings,
-                            repeats=not light,
+                            light=light,
                         ):
                             if isinstance(event, ConfigLoaded):
                                 settings = event.settings
@@ -157,7 +156,6 @@ class LogReading:
 
     def events_by_record(self, progress: ProgressFn | None = None) -> Iterator[Event]:
         """`events`, reading every record in full: the plain path the fast one is checked by."""
-        self._cache.light = False
         records = self.records(progress)
         for _, group in groupby(records, key=lambda record: self._set_of[record.path]):
             yield from events_from_records(group, counter=self.counter, cache=self._cache)

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from logdoctor.errors import LogdoctorError
-from logdoctor.events import MAX_DAMAGED_LISTED, EventCounter
+from logdoctor.events import EventCounter
 from logdoctor.incidents import (
     evidence_from_state,
     evidence_to_state,
@@ -550,20 +550,7 @@ def counter_from_state(s: dict[str, Any] | None) -> EventCounter:
 def merge_counters(counters: Sequence[EventCounter]) -> EventCounter:
     total = EventCounter()
     for c in counters:
-        total.records += c.records
-        total.by_level.update(c.by_level)
-        total.config_loads += c.config_loads
-        total.sends_ok += c.sends_ok
-        total.sends_failed += c.sends_failed
-        total.service_starts += c.service_starts
-        total.service_stops += c.service_stops
-        total.other += c.other
-        total.damaged_records += c.damaged_records
-        total.damaged.extend(c.damaged[: MAX_DAMAGED_LISTED - len(total.damaged)])
-        for ts in (c.first, c.last):
-            if ts is not None:
-                total.first = ts if total.first is None else min(total.first, ts)
-                total.last = ts if total.last is None else max(total.last, ts)
+        total.merge(c)
     return total
 
 

@@ -159,9 +159,9 @@ def test_a_text_with_other_tokens_of_the_same_lengths_keeps_its_types(
         return  # a new token of another kind (or none): nothing is claimed
     assert parse_chain(other).types == parse_chain(text).types
     # What `analyze` reads: the light chain of the repeat carries the first one's types.
-    cache = ChainCache(light=True)
-    first, _ = cache.read(text)
-    again, _ = cache.read(other)
+    cache = ChainCache()
+    first, _ = cache.read(text, light=True)
+    again, _ = cache.read(other, light=True)
     assert again.light and again.types == parse_chain(other).types == first.types
 
 

@@ -92,8 +92,9 @@ def analyze(
             since=parse_when(since) if since else None,
             until=parse_when(until) if until else None,
             progress=progress,
-            # Finished incidents wait on disk: memory stays flat however many there are.
-            spill=True,
+            # Only JSON is written one incident at a time; the other formats hold every
+            # incident anyway, so spilling them to disk would only cost time.
+            spill=fmt == "json",
         )
     for note in [reading.layout_note, *reading.layout_notes()]:
         debug(ctx, note)

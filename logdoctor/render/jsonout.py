@@ -29,10 +29,10 @@ def contract_chunks(analysis: Analysis, *, redact: bool = True) -> Iterator[str]
     incidents first, then unrecognized failures, then the damaged-record notes."""
     redactor = Redactor() if redact else None
     rest = dataclasses.replace(analysis, incidents=())
-    keys = list(rest.as_contract())
+    head = rest.as_contract()
+    keys = list(head)
     at = keys.index("incidents")
 
-    head = rest.as_contract()
     text = _dumps({k: head[k] for k in keys[:at]})
     yield text[: -len("\n}")] + ",\n" + " " * _INDENT + '"incidents": '
 
