@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logdoctor.analysis import analyze_paths
 from logdoctor.kb.loader import load_kb
 from logdoctor.redact import redact_analysis
-from logdoctor.render.jsonout import contract_chunks
+from logdoctor.render.jsonout import _dumps, contract_chunks
 from logdoctor.report_model import Analysis
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -45,3 +47,41 @@ def test_no_incidents_is_an_empty_list(analysis: Analysis) -> None:
     text = "".join(contract_chunks(empty, redact=True))
     assert json.loads(text)["incidents"] == []
     assert text == json.dumps(redact_analysis(empty).as_contract(), indent=2, ensure_ascii=False)
+
+
+# Values a hostile log can put into an incident: any text (control characters, lone
+# surrogates), ports beyond 64 bits, timeouts written as 1e20 or nan, str subclasses.
+class _Tag(str):
+    pass
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e16, 1e-5, 2.5e-05, 0.0001, -0.0, 10.0, 0.888, 1e22]),
+    st.text(),
+    st.text(alphabet=st.characters(blacklist_categories=())),
+    st.builds(_Tag, st.text(max_size=5)),
+)
+_json_like = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_like)
+def test_the_fast_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    assert _dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_floats_with_an_exponent_and_huge_ports_keep_the_standard_spelling() -> None:
+    assert '"port": 1180591620717411303424' in _dumps({"port": 2**70, "timeout_s": 10.0})
+    assert '"timeout_s": 1e+20' in _dumps({"port": 25, "timeout_s": 1e20})
+    assert '"timeout_s": NaN' in _dumps({"port": 25, "timeout_s": float("nan")})

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterator
+from typing import cast
+
+import orjson
 
 from logdoctor.redact import Redactor, redact_analysis, redact_incident
 from logdoctor.report_model import Analysis
@@ -20,7 +24,34 @@ _INDENT = 2
 
 
 def _dumps(value: object) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, by orjson where that gives the same
+    text: the standard encoder writes indented JSON in pure Python, which took a third of the
+    time of writing a report with many incidents."""
+    if _orjson_same(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+        except TypeError:  # an int beyond 64 bits, a lone surrogate: json writes those
+            pass
     return json.dumps(value, indent=_INDENT, ensure_ascii=False)
+
+
+def _orjson_same(value: object) -> bool:
+    """True when orjson writes `value` as `json.dumps` does.  Strings, ints, bools and None
+    are written alike; a float only when `repr` gives it without an exponent (`1e+16` against
+    orjson's `1e16`) and it is finite (`NaN` against `null`); subclasses of str or int (enums)
+    and other types are left to `json`."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        x = abs(cast(float, value))
+        return x == 0.0 or (1e-4 <= x < 1e16 and math.isfinite(x))
+    if kind is dict:
+        items = cast(dict[object, object], value)
+        return all(type(k) is str for k in items) and all(map(_orjson_same, items.values()))
+    if kind is list or kind is tuple:
+        return all(map(_orjson_same, cast(list[object], value)))
+    return False
 
 
 def contract_chunks(analysis: Analysis, *, redact: bool = True) -> Iterator[str]:
