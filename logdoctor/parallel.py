@@ -43,6 +43,7 @@ from logdoctor.sources import (
 PARALLEL_MIN_BYTES = 16 << 20
 PART_BYTES = 8 << 20
 IN_FLIGHT_PER_WORKER = 2
+FIRST_PART_DIVISOR = 8
 _BOUNDARY_SEARCH = 4 << 20  # how far past a cut point a record start is looked for
 _UNBOUNDED = 1 << 62
 
@@ -116,8 +117,8 @@ def plan(source: LogSource, layout: Layout, part_bytes: int = PART_BYTES) -> lis
         head = fh.read(4096)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
             return None  # UTF-16 (or NULs where text should be): the line reader's job
-        for k in range(1, -(-size // part_bytes)):
-            target = max(k * part_bytes, starts[-1] + 1, 4097)
+        for target in _cuts(size, part_bytes):
+            target = max(target, starts[-1] + 1, 4097)
             found = _record_start(fh, target, layout)
             if found is not None and found < size:
                 starts.append(found)
@@ -132,6 +133,19 @@ def plan(source: LogSource, layout: Layout, part_bytes: int = PART_BYTES) -> lis
             lines.append(newlines + 1)
     ends = [*starts[1:], _UNBOUNDED]
     return [Part(s, e, n) for s, e, n in zip(starts, ends, lines, strict=True)]
+
+
+def _cuts(size: int, part_bytes: int) -> list[int]:
+    """Where parts should end: the first ones small, so that the main process has events to
+    work on while the workers are still on their first parts."""
+    cuts: list[int] = []
+    step = max(1, part_bytes // FIRST_PART_DIVISOR)
+    pos = step
+    while pos < size:
+        cuts.append(pos)
+        step = min(part_bytes, step * 2)
+        pos += step
+    return cuts
 
 
 def _record_start(fh: object, target: int, layout: Layout) -> int | None:
