@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from logdoctor.quickpickle import quick_pickle
+
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
 # RuleManager's own SmtpSslMode names (MailBee SslStartupMode).  Anything else is kept verbatim
@@ -47,6 +49,7 @@ class Record:
         return f"{self.path}:{self.line}"
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class SmtpSettings:
     """The SMTP settings in effect, as logged or as configured.  Unknown fields are None."""
@@ -70,6 +73,7 @@ class SmtpSettings:
         }
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class SmtpReply:
     """An SMTP reply found inside an exception message: `535 5.7.8 Username and ...`."""
@@ -79,6 +83,7 @@ class SmtpReply:
     text: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ExceptionLink:
     """One exception of a .NET chain, outermost first in `ExceptionChain.links`."""
@@ -92,6 +97,7 @@ class ExceptionLink:
         return self.type.rsplit(".", 1)[-1]
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ExceptionChain:
     """A parsed `Exception.ToString()` text.
@@ -132,12 +138,14 @@ class EventBase:
     timestamp: datetime | None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ConfigLoaded(EventBase):
     settings: SmtpSettings
     text: str = ""
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class SendFailed(EventBase):
     chain: ExceptionChain
@@ -147,17 +155,20 @@ class SendFailed(EventBase):
     shape: str | None = None  # `shapes.Shaper.shape(text)`, when the reader worked it out
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class SendSucceeded(EventBase):
     text: str = ""
     settings: SmtpSettings | None = None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ServiceStarted(EventBase):
     text: str = ""
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ServiceStopped(EventBase):
     text: str = ""

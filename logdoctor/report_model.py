@@ -14,6 +14,7 @@ from typing import Literal
 
 from logdoctor import __version__
 from logdoctor.model import ReadStats, SmtpSettings
+from logdoctor.quickpickle import quick_pickle
 
 Status = Literal["ongoing", "resolved"]
 
@@ -28,6 +29,7 @@ def config_json(settings: SmtpSettings | None) -> dict[str, object]:
     return (settings or SmtpSettings()).as_contract()
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A log record that shows the failure: where it is and its first lines."""
@@ -41,6 +43,7 @@ class Evidence:
         return {"path": self.path, "line": self.line, "text": self.text}
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Alternative:
     rule: str
@@ -57,6 +60,7 @@ class Alternative:
         }
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Incident:
     """Failures with the same cause and the same settings, close together in time."""
