@@ -26,8 +26,10 @@ from typing import Any
 
 from logdoctor.diagkey import DiagnosisKeys
 from logdoctor.grammar.chain import parse_chain
+from logdoctor.kb.fingerprint import fingerprint
 from logdoctor.kb.loader import KnowledgeBase
-from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose
+from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose_prepared
+from logdoctor.kb.text import Prepared, prepare
 from logdoctor.mask import digest
 from logdoctor.model import (
     ConfigLoaded,
@@ -170,6 +172,7 @@ class IncidentBuilder:
         self._changed = False  # settings changed and no mail has gone out since
         self._timeline: Counter[tuple[datetime, str]] = Counter()
         self._cache: dict[tuple[str, MatchContext], Diagnosis] = {}
+        self._prepared: dict[str, tuple[Prepared, str, dict[int, RuleMatch | None]]] = {}
         self._keys = DiagnosisKeys(kb)
 
     # -- feeding -------------------------------------------------------------------------
@@ -290,12 +293,23 @@ class IncidentBuilder:
         # share it (see logdoctor.diagkey).
         text = event.chain.text
         shape = event.shape if len(text) <= MASK_CHARS else None
-        key = (self._keys.key(text[:MASK_CHARS], shape), ctx)
+        masked = self._keys.key(text[:MASK_CHARS], shape)
+        key = (masked, ctx)
         found = self._cache.get(key)
         if found is None:
-            # A light chain holds only types (a repeat of a failure shape): parse it in full.
-            chain = parse_chain(text) if event.chain.light else event.chain
-            found = diagnose(self.kb, chain, ctx)
+            # Texts with one key have one diagnosis in one context (the memo above), so the
+            # first of them, prepared, serves every other context too, and so do the rules
+            # that read no context at all.
+            prepared = self._prepared.get(masked)
+            if prepared is None:
+                # A light chain holds only types (a repeat of a failure shape): parse it in full.
+                chain = parse_chain(text) if event.chain.light else event.chain
+                prepared = (prepare(chain), fingerprint(chain), {})
+                if len(self._prepared) >= DIAGNOSIS_CACHE:
+                    self._prepared.pop(next(iter(self._prepared)))
+                self._prepared[masked] = prepared
+            p, fp, text_only = prepared
+            found = diagnose_prepared(self.kb, p, ctx, fp, text_only=text_only)
             if len(self._cache) >= DIAGNOSIS_CACHE:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = found

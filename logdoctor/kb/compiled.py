@@ -48,6 +48,17 @@ class Block:
     def context_only(self) -> bool:
         return self.source.context_only()
 
+    @property
+    def reads_context(self) -> bool:
+        """True when evaluating the block looks at the context (settings, provider, history)
+        anywhere in it; when False its result depends on the failure text alone."""
+        return (
+            self.settings is not None
+            or self.provider is not None
+            or self.history is not None
+            or any(b.reads_context for b in (*(self.any or ()), *(self.not_ or ())))
+        )
+
 
 def compile_block(c: Conditions) -> Block:
     phrases = None

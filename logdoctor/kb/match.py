@@ -547,10 +547,25 @@ def rank(matches: Iterable[tuple[int, RuleMatch]]) -> list[RuleMatch]:
     return [m for _, m in ordered]
 
 
-def diagnose_prepared(kb: KnowledgeBase, p: Prepared, ctx: MatchContext, fp: str) -> Diagnosis:
+def diagnose_prepared(
+    kb: KnowledgeBase,
+    p: Prepared,
+    ctx: MatchContext,
+    fp: str,
+    *,
+    text_only: dict[int, RuleMatch | None] | None = None,
+) -> Diagnosis:
+    """`diagnose` of a prepared failure.  `text_only`, when given, keeps the matches of the
+    rules that never look at the context, for the next context the same `p` is diagnosed in
+    (one failure text is diagnosed again for each settings and history it meets)."""
     found: list[tuple[int, RuleMatch]] = []
     for i, kr in enumerate(kb.active_rules):
-        m = match_rule(kr, p, ctx)
+        if text_only is None or kr.match.reads_context:
+            m = match_rule(kr, p, ctx)
+        elif i in text_only:
+            m = text_only[i]
+        else:
+            m = text_only[i] = match_rule(kr, p, ctx)
         if m is not None:
             found.append((i, m))
     ranked = rank(found)
