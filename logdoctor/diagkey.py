@@ -28,9 +28,8 @@ import re
 from logdoctor.kb.compiled import Block
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.mask import mask_variable
-from logdoctor.shapes import GSMTP as _GSMTP
 from logdoctor.shapes import LONG_NUMBER as _LONG_NUMBER
-from logdoctor.shapes import MAX_LINES_CACHED, PLACE, line_shape
+from logdoctor.shapes import MAX_LINES_CACHED, PLACE, has_gsmtp, line_shape
 from logdoctor.shapes import zeros as _zeros
 
 _SPACE = re.compile(r"\s+")
@@ -65,7 +64,7 @@ class DiagnosisKeys:
     def key(self, text: str, shape: str | None = None) -> str:
         """The key of `text`; `shape` is its `Shaper.shape`, when the caller has it."""
         # A text with a shape holds no `gsmtp` (the shaper leaves those alone).
-        if shape is None and _GSMTP.search(text) is not None:
+        if shape is None and has_gsmtp(text):
             if self.canonical_numbers:
                 text = _LONG_NUMBER.sub(_zeros, text)
             return mask_variable(text, numbers=False)

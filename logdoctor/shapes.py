@@ -47,6 +47,15 @@ MAX_LINES_CACHED = 65_536
 LONG_NUMBER = re.compile(r"(?<![\w.:/\\-])\d{6,}(?![\w.:/\\-])")
 GSMTP = re.compile(r"gsmtp", re.IGNORECASE)
 
+
+def has_gsmtp(text: str) -> bool:
+    """`GSMTP.search(text) is not None`, fast: a case-insensitive search cannot skip ahead as
+    a plain one does (10 us on a 1 KB failure text).  On ASCII text it matches exactly where
+    the lower-cased text holds `gsmtp`; other text may hold a long s that `(?i)` reads as `s`."""
+    if text.isascii():
+        return "gsmtp" in text.lower()
+    return GSMTP.search(text) is not None
+
 _EMAIL = next(p for p, token in _PATTERNS if token == "<email>")
 _HOST = next(p for p, token in _PATTERNS if token == "<host>")
 _ID = next(p for p, token in _PATTERNS if token == "<id>")
@@ -119,7 +128,7 @@ def line_shape(line: str, lengths: list[int] | None = None) -> str:
     A line that already holds the placeholder character is returned as it is (its shape could
     not be told from a real one); so is one holding ``gsmtp``.
     """
-    if PLACE in line or GSMTP.search(line) is not None:
+    if PLACE in line or has_gsmtp(line):
         return line
     out: list[str] = []
     last = 0
@@ -169,7 +178,7 @@ class Shaper:
         grammar reads some things within a window of characters (a header from at most 4,096
         of them, a marker from 512): texts with tokens of other lengths are parsed anew.
         """
-        if len(text) > SHAPE_CHARS or PLACE in text or GSMTP.search(text) is not None:
+        if len(text) > SHAPE_CHARS or PLACE in text or has_gsmtp(text):
             return None
         fixed = self._lines
         out: list[str] = []

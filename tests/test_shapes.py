@@ -27,10 +27,12 @@ from logdoctor.mask import _PATTERNS, mask_variable
 from logdoctor.samplegen import write_log
 from logdoctor.shapes import (
     _TOKEN,
+    GSMTP,
     LONG_NUMBER,
     PLACE,
     Shaper,
     _kind,
+    has_gsmtp,
     line_shape,
     zeros,
 )
@@ -228,3 +230,17 @@ def test_a_long_word_is_scanned_in_linear_time() -> None:
     # No backtracking: a 200,000-character word with or without digits is one pass.
     for word in ("a" * 200_000, "1" * 200_000, "a." * 100_000 + "com"):
         assert line_shape(word) in (word, f"{PLACE}H{PLACE}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["g", "G", "s", "S", "\u017f", "m", "M", "t", "T", "p", "P", "x", " ", "é"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_fast_gsmtp_test_agrees_with_the_regex(text: str) -> None:
+    assert has_gsmtp(text) == (GSMTP.search(text) is not None)
+    assert has_gsmtp("g\u017fmtp") and not has_gsmtp("g smtp")
