@@ -75,12 +75,28 @@ def settings_key(settings: SmtpSettings | None) -> SettingsKey:
     return (host, settings.port, settings.enable_ssl, settings.ssl_mode, settings.timeout_s)
 
 
+def evidence_text(text: str) -> str:
+    """What an incident shows of a failure: its first non-blank lines, capped."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.strip():
+            lines.append(line.rstrip())
+            if len(lines) == EVIDENCE_TEXT_LINES:
+                break
+    shown = "\n".join(lines)
+    if len(shown) > EVIDENCE_TEXT_CHARS:
+        shown = shown[: EVIDENCE_TEXT_CHARS - 1] + "…"
+    return shown
+
+
 def evidence_of(event: SendFailed) -> Evidence:
-    lines = [line.rstrip() for line in event.text.splitlines() if line.strip()]
-    text = "\n".join(lines[:EVIDENCE_TEXT_LINES])
-    if len(text) > EVIDENCE_TEXT_CHARS:
-        text = text[: EVIDENCE_TEXT_CHARS - 1] + "…"
-    return Evidence(path=event.path, line=event.line, text=text, timestamp=event.timestamp)
+    return Evidence(
+        path=event.path,
+        line=event.line,
+        text=evidence_text(event.text),
+        timestamp=event.timestamp,
+        kept=event.evidence_kept,
+    )
 
 
 def _where(event: Event) -> str:

@@ -153,6 +153,9 @@ class SendFailed(EventBase):
     settings: SmtpSettings | None = None  # last ConfigLoaded before it, when known
     text: str = ""
     shape: str | None = None  # `shapes.Shaper.shape(text)`, when the reader worked it out
+    # Redaction is known to leave the evidence text of this failure as it is, whatever else
+    # the report holds (`redact.left_alone`); the workers find that out while they wait.
+    evidence_kept: bool = field(default=False, compare=False)
 
 
 @quick_pickle

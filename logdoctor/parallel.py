@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 
 from logdoctor.events import ChainCache, EventCounter, events_from_scan
 from logdoctor.fastpath import fast_layout
+from logdoctor.incidents import evidence_text
 from logdoctor.layout import Layout, detect_layout
 from logdoctor.model import ConfigLoaded, Event, SendFailed, SendSucceeded, SmtpSettings
 from logdoctor.records import SAMPLE_LINES, RecordReader, sample_texts
+from logdoctor.redact import left_alone
 from logdoctor.sources import (
     MAX_LINE_BYTES,
     LogSource,
@@ -192,7 +194,7 @@ def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False
     # A part starts as if no success came before it: at worst one success more is sent on,
     # which changes nothing for the incident builder.
     scan = events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE, light=light)
-    events = list(scan)
+    events = [_mark_kept(e) for e in scan] if light else list(scan)
     return PartResult(
         events=events,
         counter=counter,
@@ -208,6 +210,25 @@ def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False
         utf8_nonascii=reader.utf8_nonascii,
         bom=reader.bom,
     )
+
+
+_KEPT: dict[str, bool] = {}  # evidence text -> left alone by redaction
+_KEPT_MAX = 8_192
+
+
+def _mark_kept(event: Event) -> Event:
+    """A failure whose evidence text redaction leaves alone, marked so.  Redacting evidence
+    was two thirds of writing a failure-heavy log's report, all of it in the main process;
+    a worker, which waits for the main process there, tries each text once."""
+    if not isinstance(event, SendFailed):
+        return event
+    text = evidence_text(event.text)
+    kept = _KEPT.get(text)
+    if kept is None:
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        kept = _KEPT[text] = left_alone(text)
+    return dataclasses.replace(event, evidence_kept=True) if kept else event
 
 
 class PartReader:

@@ -575,7 +575,23 @@ def redact_jsonable(value: object, redactor: Redactor) -> object:
 
 
 def _evidence(ev: tuple[Evidence, ...], r: Redactor) -> tuple[Evidence, ...]:
-    return tuple(dataclasses.replace(e, text=r.text(e.text)) for e in ev)
+    return tuple(e if e.kept else dataclasses.replace(e, text=r.text(e.text)) for e in ev)
+
+
+def left_alone(text: str) -> bool:
+    """True when redaction leaves `text` as it is in any report, whatever stand-ins the report
+    has numbered before it.
+
+    A fresh Redactor is run on it.  Its only state is the stand-ins it has numbered, and a
+    pass reads that state only where it numbers a value (`email`, `user`, past their early
+    returns for stand-ins and names of nobody); everything before that is the same in any
+    Redactor.  So if the fresh one numbered nothing, any other would have taken the same path
+    to the same text.  Texts with an `@` are not tried: they hold an address to number.
+    """
+    if "@" in text:
+        return False
+    fresh = Redactor()
+    return fresh.text(text) == text and not fresh._emails and not fresh._users
 
 
 def redact_incident(inc: Incident, r: Redactor) -> Incident:

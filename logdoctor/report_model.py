@@ -8,7 +8,7 @@ shared/contract.md (fields may be added, never renamed or dropped).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -38,6 +38,7 @@ class Evidence:
     line: int
     text: str
     timestamp: datetime | None = None
+    kept: bool = field(default=False, compare=False)  # redaction leaves `text` as it is
 
     def as_contract(self) -> dict[str, object]:
         return {"path": self.path, "line": self.line, "text": self.text}

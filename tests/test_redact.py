@@ -20,6 +20,7 @@ from logdoctor.redact import (
     SECRET,
     Redactor,
     kind_of,
+    left_alone,
     redact_analysis,
     redact_jsonable,
     redact_settings,
@@ -594,6 +595,37 @@ _PIECES = (
 def test_any_text_redacts_without_error_and_idempotently(text: str) -> None:
     once = Redactor().text(text)
     assert Redactor().text(once) == once
+
+
+def _seasoned() -> Redactor:
+    """A Redactor that has numbered values already, as one far into a report has."""
+    r = Redactor()
+    r.text("From: Joe Smith <joe@example.com> user=CORP\\svc_rm login jane.doe C:\\Users\\bob\\x")
+    return r
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_PIECES), st.text(max_size=12)),
+        max_size=40,
+    ).map("".join)
+)
+def test_a_text_left_alone_is_left_alone_in_any_report(text: str) -> None:
+    if left_alone(text):
+        assert _seasoned().text(text) == text
+        assert Redactor().text(text) == text
+
+
+def test_left_alone_tells_failure_texts_from_texts_with_values() -> None:
+    assert left_alone(
+        "System.Net.Sockets.SocketException (10060): A connection attempt failed\n"
+        "   at MailBee.SmtpMail.Smtp.Connect() in C:\\Build\\Smtp.cs:line 20"
+    )
+    assert not left_alone("550 5.1.1 <joe@example.com>: Recipient address rejected")
+    assert not left_alone("Authentication failed for user=jane.doe")
+    assert not left_alone("password=Tr0ub4dor&3 was refused")
+    assert not left_alone("log file C:\\Users\\bob\\AppData\\rm.log")
 
 
 def test_jsonable_output_of_other_commands_can_be_redacted() -> None:
