@@ -583,15 +583,15 @@ _PIECES = (
     "<user-1>",
     "address1@domain1.invalid",
 )
+# Texts built from the pieces above and from anything at all.
+_TEXTS = st.lists(
+    st.one_of(st.sampled_from(_PIECES), st.text(max_size=12)),
+    max_size=40,
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.one_of(st.sampled_from(_PIECES), st.text(max_size=12)),
-        max_size=40,
-    ).map("".join)
-)
+@given(_TEXTS)
 def test_any_text_redacts_without_error_and_idempotently(text: str) -> None:
     once = Redactor().text(text)
     assert Redactor().text(once) == once
@@ -605,12 +605,7 @@ def _seasoned() -> Redactor:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.one_of(st.sampled_from(_PIECES), st.text(max_size=12)),
-        max_size=40,
-    ).map("".join)
-)
+@given(_TEXTS)
 def test_a_text_left_alone_is_left_alone_in_any_report(text: str) -> None:
     if left_alone(text):
         assert _seasoned().text(text) == text
