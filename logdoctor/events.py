@@ -119,7 +119,7 @@ class ChainCache:
         for a repeat of it."""
         if not light:
             return self.parse(text), None
-        found = self._shaper.shape_and_lengths(text)
+        found = self._shaper.shape_and_key(text)
         if found is None:
             return self.parse(text), None
         shape = found[0]

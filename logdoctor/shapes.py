@@ -24,10 +24,14 @@ not depend on it:
   exactly as `diagkey` does.
 * No replaced token holds ``Exception``, ``Error``, an inner-exception word, or anything the
   grammar reads as a type name, so the exception types read from the text are the same for
-  every token of the shape of the same length (the grammar reads some things within a window
-  of characters, so lengths are part of the key there: `Shaper.shape_and_lengths`).  Words
-  that decide a failure without types, such as "mail", are still read from the real text by
-  the callers.
+  every token of the shape, with two provisos that `Shaper.shape_and_key` puts in the key:
+  the grammar reads some things within a window of characters, so the lengths of tokens count
+  on lines long enough to reach one (`LENGTH_FREE_LINE`; the grammar works line by line);
+  and links that repeat one another are read once (an AggregateException's block #0), so
+  which tokens and numbers equal which counts too (a message's first line starts after white
+  space and ends at the line's end, so two equal messages hold their tokens at the same
+  places).  Words that decide a failure without types, such as "mail", are still read from
+  the real text by the callers.
 
 `tests/test_shapes.py` checks all of this against the real functions on generated and
 hand-written texts.
@@ -121,9 +125,9 @@ def _token_kind(token: str) -> str | None:
     return None
 
 
-def line_shape(line: str, lengths: list[int] | None = None) -> str:
-    """`line` with every provably interchangeable token replaced by a placeholder; the length
-    of each replaced token is added to `lengths` when given.
+def line_shape(line: str, spans: list[tuple[int, int]] | None = None) -> str:
+    """`line` with every provably interchangeable token replaced by a placeholder; the
+    (start, end) of each replaced token is added to `spans` when given.
 
     A line that already holds the placeholder character is returned as it is (its shape could
     not be told from a real one); so is one holding ``gsmtp``.
@@ -143,13 +147,27 @@ def line_shape(line: str, lengths: list[int] | None = None) -> str:
             continue
         out.append(line[last:start])
         out.append(PLACE + kind + PLACE)
-        if lengths is not None:
-            lengths.append(end - start)
+        if spans is not None:
+            spans.append((start, end))
         last = end
     if not out:
         return line
     out.append(line[last:])
     return "".join(out)
+
+
+# A line no longer than this is read the same whatever the lengths of its tokens: the
+# grammar's windows and bounded repeats that can take in a token's characters are all longer
+# (a frame's method and the inline-frame split: 160 and more; a stack marker's text 200 and
+# 300; generic arguments 400; what follows a type 480; a header 4,096) but one, `(wrapper
+# ...)` up to 80, so a line holding `(wrapper` counts only up to 80.
+LENGTH_FREE_LINE = 160
+LENGTH_FREE_WRAPPER_LINE = 80
+
+
+def _length_free(line: str) -> bool:
+    n = len(line)
+    return n <= LENGTH_FREE_WRAPPER_LINE or (n <= LENGTH_FREE_LINE and "(wrapper" not in line)
 
 
 def zeros(m: re.Match[str]) -> str:
@@ -168,29 +186,42 @@ class Shaper:
         self._lines: dict[str, str] = {}
 
     def shape(self, text: str) -> str | None:
-        found = self.shape_and_lengths(text)
+        found = self.shape_and_key(text)
         return None if found is None else found[0]
 
-    def shape_and_lengths(self, text: str) -> tuple[str, tuple[int, ...]] | None:
-        """The shape, and the lengths of the tokens it replaced, in order.
+    def shape_and_key(self, text: str) -> tuple[str, tuple[int, ...]] | None:
+        """The shape, and the key its exception types are memoised under: the shape and,
+        for each replaced token and zeroed number in order, which earlier one it equals (its
+        own place if none) and, on a line long enough for it to matter, its length (0
+        elsewhere).
 
-        The diagnosis key does not depend on the lengths; the exception types may, since the
-        grammar reads some things within a window of characters (a header from at most 4,096
-        of them, a marker from 512): texts with tokens of other lengths are parsed anew.
+        The diagnosis key depends on the shape alone.  The types also depend on lengths
+        where the grammar reads within a window of characters (`LENGTH_FREE_LINE`), and on
+        which values are equal, since links that repeat one another are read once (an
+        AggregateException's block #0 repeats its first inner exception).
         """
         if len(text) > SHAPE_CHARS or PLACE in text or has_gsmtp(text):
             return None
         fixed = self._lines
         out: list[str] = []
-        lengths: list[int] = []
+        key: list[int] = []
+        seen: dict[str, int] = {}
         for line in text.split("\n"):
             shaped = fixed.get(line)
             if shaped is None:
-                zeroed = LONG_NUMBER.sub(zeros, line)
-                shaped = line_shape(zeroed, lengths)
+                numbers = [m.span() for m in LONG_NUMBER.finditer(line)]
+                zeroed = LONG_NUMBER.sub(zeros, line) if numbers else line
+                spans: list[tuple[int, int]] = []
+                shaped = line_shape(zeroed, spans)
                 if shaped == line:
                     if len(fixed) >= MAX_LINES_CACHED:
                         fixed.clear()
                     fixed[line] = line
+                else:
+                    free = _length_free(line)
+                    for start, end in (*numbers, *spans):
+                        value = line[start:end]
+                        key.append(seen.setdefault(value, len(key)))
+                        key.append(0 if free else end - start)
             out.append(shaped)
-        return "\n".join(out), tuple(lengths)
+        return "\n".join(out), tuple(key)

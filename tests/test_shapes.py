@@ -156,8 +156,8 @@ def test_a_text_with_other_tokens_of_the_same_lengths_keeps_its_types(
     for start, end, _kind_of in reversed(_spans(text)):
         other = other[:start] + _same_length(data, text[start:end]) + other[end:]
     shaper = Shaper()
-    found = shaper.shape_and_lengths(text)
-    if found is None or shaper.shape_and_lengths(other) != found:
+    found = shaper.shape_and_key(text)
+    if found is None or shaper.shape_and_key(other) != found:
         return  # a new token of another kind (or none): nothing is claimed
     assert parse_chain(other).types == parse_chain(text).types
     # What `analyze` reads: the light chain of the repeat carries the first one's types.
@@ -165,6 +165,72 @@ def test_a_text_with_other_tokens_of_the_same_lengths_keeps_its_types(
     first, _ = cache.read(text, light=True)
     again, _ = cache.read(other, light=True)
     assert again.light and again.types == parse_chain(other).types == first.types
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), index=st.integers(min_value=0, max_value=len(TEXTS) - 1))
+def test_tokens_of_other_lengths_keep_the_types_where_the_key_says_so(
+    data: st.DataObject, index: int
+) -> None:
+    # Tokens of any length from the masking patterns: on short lines the key leaves lengths
+    # out, and the types must not change there.
+    text = LONG_NUMBER.sub(zeros, TEXTS[index])
+    if PLACE in text:
+        return
+    other = text
+    for start, end, kind in reversed(_spans(text)):
+        source = KIND_SOURCES[kind[0]]
+        new = data.draw(source.filter(lambda t, k=kind: _kind(t) == k and "\n" not in t))
+        other = other[:start] + new + other[end:]
+    shaper = Shaper()
+    found = shaper.shape_and_key(text)
+    if found is None or shaper.shape_and_key(other) != found:
+        return
+    assert parse_chain(other).types == parse_chain(text).types
+    cache = ChainCache()
+    cache.read(text, light=True)
+    again, _ = cache.read(other, light=True)
+    assert again.light and again.types == parse_chain(other).types
+
+
+_AGGREGATE = (
+    "System.AggregateException: One or more errors occurred. (Mailbox {a} unavailable)\n"
+    " ---> System.Net.Mail.SmtpFailedRecipientException: Mailbox {a} unavailable\n"
+    "   --- End of inner exception stack trace ---\n"
+    "---> (Inner Exception #0) System.Net.Mail.SmtpFailedRecipientException: "
+    "Mailbox {b} unavailable<---\n"
+)
+
+
+def test_which_tokens_are_equal_is_part_of_the_types_key() -> None:
+    # Block #0 repeats the first inner exception and is read once, but only if it is the
+    # same text: the same shape with two different addresses has one link more.
+    same = _AGGREGATE.format(a="joe@example.com", b="joe@example.com")
+    differ = _AGGREGATE.format(a="joe@example.com", b="bob@example.com")
+    assert len(parse_chain(differ).types) == len(parse_chain(same).types) + 1
+    shaper = Shaper()
+    same_key, differ_key = shaper.shape_and_key(same), shaper.shape_and_key(differ)
+    assert same_key is not None and differ_key is not None
+    assert same_key[0] == differ_key[0] and same_key != differ_key
+    cache = ChainCache()
+    cache.read(same, light=True)
+    chain, _ = cache.read(differ, light=True)
+    assert chain.types == parse_chain(differ).types
+
+
+def test_on_a_long_line_the_lengths_of_tokens_are_part_of_the_types_key() -> None:
+    # A frame's method is read up to 512 characters: past that the line is no frame, and the
+    # type named in it counts as a link.  Only the addresses' lengths differ here.
+    def frame(address: str) -> str:
+        return "   at Foo" + f"[{address}]" * 20 + "Contoso.Mail.RelayRefusedException (Int32 x)"
+
+    short, long = frame("jo@example.com"), frame("joseph.smith@example.com")
+    assert parse_chain(short).types == ()
+    assert parse_chain(long).types == ("Contoso.Mail.RelayRefusedException",)
+    cache = ChainCache()
+    cache.read(short, light=True)
+    chain, _ = cache.read(long, light=True)
+    assert chain.types == parse_chain(long).types
 
 
 def test_a_stack_frame_holding_a_token_is_keyed_line_by_line() -> None:
