@@ -215,7 +215,7 @@ _AT_DOMAIN = re.compile(r"@(?:\[[0-9A-Fa-f.:]{2,45}\]|\w[\w-]*+(?:\.\w[\w-]*+)*+
 _EMAIL = re.compile(r"\w[\w.+'%-]*+" + _AT_DOMAIN.pattern)
 _LOCAL_EXTRA = frozenset(".+'%-_")
 _MAX_PASSES = 4
-_MAX_TEXTS_KEPT = 16_384
+_MAX_TEXTS_KEPT = 2_048
 
 
 def kind_of(name: str) -> ValueKind:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pickle
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import logdoctor.spill as spill_module
 from logdoctor.analysis import analyze_reading
@@ -13,7 +16,7 @@ from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.pipeline import LogReading
 from logdoctor.render.jsonout import contract_chunks
 from logdoctor.samplegen import write_log
-from logdoctor.spill import SpilledIncidents
+from logdoctor.spill import SpilledIncidents, packed_key
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +66,32 @@ def test_spilled_incidents_index_slice_and_pickle(
     assert spilled[1:3] == tuple(every[1:3])
     # The terminal UI sends analyses between processes: a spill travels as a plain tuple.
     assert pickle.loads(pickle.dumps(spilled)) == tuple(every)
+
+
+_NAIVE = st.one_of(
+    st.just(datetime.min),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30)),
+)
+_AWARE = st.datetimes(
+    min_value=datetime(2026, 1, 1),
+    max_value=datetime(2026, 1, 2),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+    ),
+)
+_COUNTS = st.integers(min_value=0, max_value=2**40)
+
+
+def _keys(
+    times: st.SearchStrategy[datetime],
+) -> st.SearchStrategy[list[tuple[datetime, int, int, int]]]:
+    return st.lists(st.tuples(times, _COUNTS, st.integers(0, 50), _COUNTS), min_size=2, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_keys(_NAIVE), _keys(_AWARE)))  # one analysis has times of one kind
+def test_packed_keys_sort_as_the_keys_do(keys: list[tuple[datetime, int, int, int]]) -> None:
+    packed = [packed_key(k, n) for n, k in enumerate(keys)]
+    by_key = sorted(range(len(keys)), key=lambda n: (keys[n], n))
+    by_packed = sorted(range(len(keys)), key=lambda n: packed[n])
+    assert by_packed == by_key

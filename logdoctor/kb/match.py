@@ -216,7 +216,7 @@ def _windows(needle: str, hay: str) -> list[str]:
 
 
 _SCORES: dict[tuple[str, str, float], float] = {}
-_SCORES_MAX = 65_536
+_SCORES_MAX = 16_384
 
 
 def phrase_score(needle: str, hay: str, cutoff: float = 0.0) -> float:
