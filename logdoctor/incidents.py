@@ -60,6 +60,7 @@ MAX_ALTERNATIVES = 3
 DIAGNOSIS_CACHE = 4_096
 MASK_CHARS = 8_192  # the diagnosis key looks at the start of a failure text only
 SNAPSHOT_VERSION = 1
+_CATEGORY_BITS = 20  # room for the categories of any knowledge base
 
 # Causes that belong to single messages: other mail going out between them is expected, so
 # a successful send does not resolve them (a bad address stays bad); a settings change does.
@@ -186,7 +187,11 @@ class IncidentBuilder:
         self._worked: set[SettingsKey] = set()
         self._config: SmtpSettings | None = None
         self._changed = False  # settings changed and no mail has gone out since
-        self._timeline: Counter[tuple[datetime, str]] = Counter()
+        # Failures per hour and category.  A year of log has thousands of hours: for times
+        # without a zone (all log4net writes) the two are packed into one int.
+        self._hours: Counter[int] = Counter()
+        self._categories: dict[str, int] = {}
+        self._timeline: Counter[tuple[datetime, str]] = Counter()  # times with a zone
         self._cache: dict[tuple[str, MatchContext], Diagnosis] = {}
         self._prepared: dict[str, tuple[Prepared, str, dict[int, RuleMatch | None]]] = {}
         self._keys = DiagnosisKeys(kb)
@@ -274,9 +279,11 @@ class IncidentBuilder:
         if not self._in_window(event.timestamp):
             return
         category = diagnosis.best.category if diagnosis.best is not None else "unknown"
-        if event.timestamp is not None:
-            hour = event.timestamp.replace(minute=0, second=0, microsecond=0)
-            self._timeline[(hour, category)] += 1
+        ts = event.timestamp
+        if ts is not None and ts.tzinfo is None:
+            self._hours[self._hour_key(ts, category)] += 1
+        elif ts is not None:
+            self._timeline[(ts.replace(minute=0, second=0, microsecond=0), category)] += 1
         if diagnosis.best is None:
             group = self._unknown.get(diagnosis.fingerprint)
             if group is None:
@@ -400,10 +407,22 @@ class IncidentBuilder:
         groups = sorted(self._unknown.values(), key=lambda g: (-g.count, g.first.line))
         return tuple(_unrecognized(g) for g in groups)
 
+    def _hour_key(self, ts: datetime, category: str) -> int:
+        index = self._categories.setdefault(category, len(self._categories))
+        if index >> _CATEGORY_BITS:
+            raise ValueError("too many categories for the timeline")
+        return (ts.toordinal() * 24 + ts.hour) << _CATEGORY_BITS | index
+
     def timeline(self) -> tuple[TimelinePoint, ...]:
+        counts = Counter(self._timeline)
+        names = list(self._categories)
+        for key, count in self._hours.items():
+            day, hour = divmod(key >> _CATEGORY_BITS, 24)
+            at = datetime.fromordinal(day).replace(hour=hour)
+            counts[(at, names[key & ((1 << _CATEGORY_BITS) - 1)])] += count
         return tuple(
             TimelinePoint(hour=hour, category=category, count=count)
-            for (hour, category), count in sorted(self._timeline.items())
+            for (hour, category), count in sorted(counts.items())
         )
 
 

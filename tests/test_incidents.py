@@ -163,3 +163,18 @@ def test_service_config_snippet_of_add_lines_is_accepted(tmp_path: Path) -> None
     (incident,) = analysis.incidents
     assert incident.category == "tls.implicit_on_plain_port"
     assert incident.settings is not None and incident.settings.port == 587
+
+
+def test_the_timeline_counts_failures_per_hour_and_category(tmp_path: Path) -> None:
+    log = config("2026-12-31 22:00:00,000", "smtp.office365.com", 587, "Yes", "OnConnect")
+    log += handshake("2026-12-31 22:10:00,000") + timeout("2026-12-31 22:20:00,000")
+    log += handshake("2026-12-31 23:59:59,999") + handshake("2027-01-01 00:00:00,000")
+    log += weird("2027-01-01 00:30:00,000", 1)
+    points = {(p.hour.isoformat(), p.category): p.count for p in analyze(tmp_path, log).timeline}
+    assert points == {
+        ("2026-12-31T22:00:00", "tls.implicit_on_plain_port"): 1,
+        ("2026-12-31T22:00:00", "network.timeout"): 1,
+        ("2026-12-31T23:00:00", "tls.implicit_on_plain_port"): 1,
+        ("2027-01-01T00:00:00", "tls.implicit_on_plain_port"): 1,
+        ("2027-01-01T00:00:00", "unknown"): 1,
+    }
