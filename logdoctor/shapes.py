@@ -60,6 +60,7 @@ def has_gsmtp(text: str) -> bool:
         return "gsmtp" in text.lower()
     return GSMTP.search(text) is not None
 
+
 _EMAIL = next(p for p, token in _PATTERNS if token == "<email>")
 _HOST = next(p for p, token in _PATTERNS if token == "<host>")
 _ID = next(p for p, token in _PATTERNS if token == "<id>")

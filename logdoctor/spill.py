@@ -66,6 +66,7 @@ def _entry(packed: int) -> int:
 # thousand (a 1 GB log of the build box closes 50,000).
 KEEP_IN_MEMORY = 1_000
 
+
 class IncidentSpill:
     """Incidents kept as they become final: the first `keep` in memory, the rest in a
     temporary file."""
