@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from logdoctor.hourly import HourlyCounts
 from logdoctor.incidents import IncidentBuilder
 from logdoctor.kb.loader import KnowledgeBase, load_kb
 from logdoctor.model import SmtpSettings
@@ -79,7 +80,7 @@ def analyze_reading(
         stats=reading.stats(),
         incidents=incidents,
         unrecognized=merge_unrecognized([u for b in parts for u in b.unrecognized()]),
-        timeline=merge_timeline([t for b in parts for t in b.timeline()]),
+        timeline=timeline_of(parts),
         layout_notes=tuple(reading.layout_notes()),
     )
 
@@ -102,6 +103,15 @@ def merge_unrecognized(groups: Sequence[Unrecognized]) -> tuple[Unrecognized, ..
             evidence=(*seen.evidence, *group.evidence),
         )
     return tuple(sorted(merged.values(), key=lambda g: -g.count))
+
+
+def timeline_of(builders: Sequence[IncidentBuilder]) -> Sequence[TimelinePoint]:
+    """The builders' timelines merged: kept packed unless a failure's time had a zone."""
+    hourly = [b.hourly() for b in builders]
+    packed = [h for h in hourly if h is not None]
+    if len(packed) == len(hourly):
+        return HourlyCounts(packed)
+    return merge_timeline([t for b in builders for t in b.timeline()])
 
 
 def merge_timeline(points: Sequence[TimelinePoint]) -> tuple[TimelinePoint, ...]:

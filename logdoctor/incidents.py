@@ -26,6 +26,7 @@ from typing import Any
 
 from logdoctor.diagkey import DiagnosisKeys
 from logdoctor.grammar.chain import parse_chain
+from logdoctor.hourly import HourlyCounts, hour_number, pack
 from logdoctor.kb.fingerprint import fingerprint
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.kb.match import Diagnosis, RuleMatch, diagnose_prepared
@@ -60,7 +61,6 @@ MAX_ALTERNATIVES = 3
 DIAGNOSIS_CACHE = 4_096
 MASK_CHARS = 8_192  # the diagnosis key looks at the start of a failure text only
 SNAPSHOT_VERSION = 1
-_CATEGORY_BITS = 20  # room for the categories of any knowledge base
 
 # Causes that belong to single messages: other mail going out between them is expected, so
 # a successful send does not resolve them (a bad address stays bad); a settings change does.
@@ -408,18 +408,20 @@ class IncidentBuilder:
         return tuple(_unrecognized(g) for g in groups)
 
     def _hour_key(self, ts: datetime, category: str) -> int:
-        index = self._categories.setdefault(category, len(self._categories))
-        if index >> _CATEGORY_BITS:
-            raise ValueError("too many categories for the timeline")
-        return (ts.toordinal() * 24 + ts.hour) << _CATEGORY_BITS | index
+        return pack(hour_number(ts), self._categories.setdefault(category, len(self._categories)))
+
+    def hourly(self) -> tuple[Counter[int], list[str]] | None:
+        """The timeline's counts packed (`hourly.HourlyCounts`), or None when some failure
+        had a time with a zone (then `timeline()` is the one)."""
+        return None if self._timeline else (self._hours, list(self._categories))
 
     def timeline(self) -> tuple[TimelinePoint, ...]:
+        packed = HourlyCounts([(self._hours, list(self._categories))])
+        if not self._timeline:
+            return tuple(packed)
         counts = Counter(self._timeline)
-        names = list(self._categories)
-        for key, count in self._hours.items():
-            day, hour = divmod(key >> _CATEGORY_BITS, 24)
-            at = datetime.fromordinal(day).replace(hour=hour)
-            counts[(at, names[key & ((1 << _CATEGORY_BITS) - 1)])] += count
+        for point in packed:
+            counts[(point.hour, point.category)] += point.count
         return tuple(
             TimelinePoint(hour=hour, category=category, count=count)
             for (hour, category), count in sorted(counts.items())

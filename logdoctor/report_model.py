@@ -154,7 +154,7 @@ class Analysis:
     stats: ReadStats
     incidents: Sequence[Incident]  # a tuple, or incidents read back from a spill file
     unrecognized: tuple[Unrecognized, ...]
-    timeline: tuple[TimelinePoint, ...] = ()
+    timeline: Sequence[TimelinePoint] = ()  # a tuple, or `hourly.HourlyCounts`
     layout_notes: tuple[str, ...] = ()  # "Rulemanager.log: Dovetail SDK (tab), detected, utf-8"
     redacted: bool = False
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import pickle
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import IO, Any, overload
+from typing import IO
 
+from logdoctor.lazyseq import LazySequence
 from logdoctor.report_model import Incident
 
 # Report order: first seen, then the line of the first failure, then which builder (rotated
@@ -103,7 +104,7 @@ class IncidentSpill:
         return SpilledIncidents(self._file, order, self._kept, self._offsets)
 
 
-class SpilledIncidents(Sequence[Incident]):
+class SpilledIncidents(LazySequence[Incident]):
     """A read-only sequence of incidents that stay on disk until asked for.
 
     It compares equal to any sequence of the same incidents, and pickles as a tuple (the
@@ -127,15 +128,7 @@ class SpilledIncidents(Sequence[Incident]):
     def __len__(self) -> int:
         return len(self._order)
 
-    @overload
-    def __getitem__(self, index: int) -> Incident: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Incident, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Incident | tuple[Incident, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
+    def _item(self, index: int) -> Incident:
         entry = self._order[index]
         if entry < len(self._kept):
             return self._kept[entry]
@@ -145,20 +138,6 @@ class SpilledIncidents(Sequence[Incident]):
         self._file.seek(offset)
         found: Incident = pickle.loads(self._file.read(self._offsets[k + 1] - offset))
         return found
-
-    def __iter__(self) -> Iterator[Incident]:
-        for i in range(len(self)):
-            yield self[i]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (tuple, (tuple(self),))
 
     def __repr__(self) -> str:
         return f"SpilledIncidents({len(self)} incidents)"
