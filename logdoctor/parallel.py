@@ -213,7 +213,7 @@ def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False
 
 
 _KEPT: dict[str, bool] = {}  # evidence text -> left alone by redaction
-_KEPT_MAX = 8_192
+_KEPT_MAX = 2_048
 
 
 def _mark_kept(event: Event) -> Event:

@@ -45,7 +45,7 @@ from logdoctor.mask import _PATTERNS
 
 PLACE = "\x00"
 SHAPE_CHARS = 8_192  # longer texts are worked on their own (the diagnosis key reads this much)
-MAX_LINES_CACHED = 65_536
+MAX_LINES_CACHED = 16_384
 
 # A run of six or more digits standing alone; zeroed (as many zeros) before anything else.
 LONG_NUMBER = re.compile(r"(?<![\w.:/\\-])\d{6,}(?![\w.:/\\-])")

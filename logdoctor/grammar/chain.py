@@ -250,7 +250,7 @@ def _restore_uncached(body: str) -> str:
     return _INLINE_FRAME.sub("\n   ", body)
 
 
-_restore_lines = functools.lru_cache(maxsize=65_536)(_restore_uncached)
+_restore_lines = functools.lru_cache(maxsize=8_192)(_restore_uncached)
 
 
 # --- the line state machine -----------------------------------------------------------------
@@ -465,7 +465,7 @@ def _first_header(line: str) -> int | None:
 
 
 # Frames and markers repeat verbatim from one failure to the next: remember their parse.
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8_192)
 def _frame_method(line: str) -> str | None:
     try:
         tokens = frame.parse_string(line)
