@@ -17,7 +17,7 @@ import pickle
 import tempfile
 from array import array
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from logdoctor.lazyseq import LazySequence
@@ -33,17 +33,16 @@ def sort_key(incident: Incident, builder: int, seq: int) -> SortKey:
     return (incident.first_seen or datetime.min, line, builder, seq)
 
 
+_UTC_START = datetime(1, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _FIELD = 64  # bits for each part of a packed key but the time (lines, builders, counts)
 
 
 def _micros(when: datetime) -> int:
-    """Microseconds since 0001-01-01 (aware times: of the UTC instant), which orders times as
-    datetime comparison does."""
-    offset = when.utcoffset()
-    if offset is not None:
-        when = when.replace(tzinfo=None) - offset
-    seconds = when.toordinal() * 86_400 + when.hour * 3_600 + when.minute * 60 + when.second
-    return seconds * 1_000_000 + when.microsecond
+    """Microseconds since 0001-01-01 (aware times: UTC, and may be negative), which orders
+    times as datetime comparison does."""
+    start = _UTC_START if when.utcoffset() is not None else datetime.min
+    return (when - start) // _MICROSECOND
 
 
 def packed_key(key: SortKey, entry: int) -> int:

@@ -73,7 +73,7 @@ _NAIVE = st.one_of(
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30)),
 )
 _AWARE = st.datetimes(
-    min_value=datetime(2026, 1, 1),
+    min_value=datetime(1, 1, 1),
     max_value=datetime(2026, 1, 2),
     timezones=st.sampled_from(
         [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
@@ -95,3 +95,10 @@ def test_packed_keys_sort_as_the_keys_do(keys: list[tuple[datetime, int, int, in
     by_key = sorted(range(len(keys)), key=lambda n: (keys[n], n))
     by_packed = sorted(range(len(keys)), key=lambda n: packed[n])
     assert by_packed == by_key
+
+
+def test_aware_times_at_the_start_of_the_calendar_pack() -> None:
+    # 0001-01-01 00:00 at +05:30 is before 0001-01-01 UTC: it must still sort, not overflow.
+    east = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    utc = datetime(1, 1, 1, 1, tzinfo=UTC)
+    assert packed_key((east, 0, 0, 0), 0) < packed_key((utc, 0, 0, 0), 1)
