@@ -214,11 +214,12 @@ class Shaper:
                 zeroed = LONG_NUMBER.sub(zeros, line) if numbers else line
                 spans: list[tuple[int, int]] = []
                 shaped = line_shape(zeroed, spans)
-                if shaped == line:
+                if not numbers and not spans:
                     if len(fixed) >= MAX_LINES_CACHED:
                         fixed.clear()
                     fixed[line] = line
                 else:
+                    # Every number counts, `000000` too: it may equal one on another line.
                     free = _length_free(line)
                     for start, end in (*numbers, *spans):
                         value = line[start:end]

@@ -206,6 +206,24 @@ def test_which_tokens_are_equal_is_part_of_the_types_key() -> None:
     assert chain.types == parse_chain(differ).types
 
 
+def test_a_zeroed_number_counts_for_equality_on_any_line() -> None:
+    # `000000` on a line with nothing else variable still equals `000000` elsewhere: the block
+    # #0 below repeats the inner exception only while its number is the same.
+    text = (
+        "System.AggregateException: One or more errors occurred. (Batch 000000 failed)\n"
+        " ---> System.Net.Mail.SmtpFailedRecipientException: Batch 000000 failed\n"
+        "   --- End of inner exception stack trace ---\n"
+        "joe@example.com ---> (Inner Exception #0) "
+        "System.Net.Mail.SmtpFailedRecipientException: Batch {n} failed<---\n"
+    )
+    same, differ = text.format(n="000000"), text.format(n="123456")
+    assert len(parse_chain(differ).types) == len(parse_chain(same).types) + 1
+    cache = ChainCache()
+    cache.read(same, light=True)
+    chain, _ = cache.read(differ, light=True)
+    assert chain.types == parse_chain(differ).types
+
+
 def test_on_a_long_line_the_lengths_of_tokens_are_part_of_the_types_key() -> None:
     # A frame's method is read up to 512 characters: past that the line is no frame, and the
     # type named in it counts as a link.  Only the addresses' lengths differ here.
