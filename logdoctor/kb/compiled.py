@@ -43,24 +43,19 @@ class Block:
     history: HistoryCond | None
     any: tuple[Block, ...] | None
     not_: tuple[Block, ...] | None
+    # Whether evaluating the block looks at the context (settings, provider, history) anywhere
+    # in it; when not, its result depends on the failure text alone.
+    reads_context: bool = True
 
     @property
     def context_only(self) -> bool:
         return self.source.context_only()
 
-    @property
-    def reads_context(self) -> bool:
-        """True when evaluating the block looks at the context (settings, provider, history)
-        anywhere in it; when False its result depends on the failure text alone."""
-        return (
-            self.settings is not None
-            or self.provider is not None
-            or self.history is not None
-            or any(b.reads_context for b in (*(self.any or ()), *(self.not_ or ())))
-        )
 
 
 def compile_block(c: Conditions) -> Block:
+    any_ = None if c.any is None else tuple(compile_block(b) for b in c.any)
+    not_ = None if c.not_ is None else tuple(compile_block(b) for b in c.not_)
     phrases = None
     if c.phrases is not None:
         phrases = tuple(
@@ -90,6 +85,12 @@ def compile_block(c: Conditions) -> Block:
         settings=c.settings,
         provider=None if c.provider is None else tuple(p.strip().lower() for p in c.provider),
         history=c.history,
-        any=None if c.any is None else tuple(compile_block(b) for b in c.any),
-        not_=None if c.not_ is None else tuple(compile_block(b) for b in c.not_),
+        any=any_,
+        not_=not_,
+        reads_context=(
+            c.settings is not None
+            or c.provider is not None
+            or c.history is not None
+            or any(b.reads_context for b in (*(any_ or ()), *(not_ or ())))
+        ),
     )
