@@ -95,8 +95,8 @@ class ChainCache:
         self.misses = 0
         self._items: OrderedDict[str, ExceptionChain] = OrderedDict()
         self._shaper = Shaper()
-        # shape -> (the shape, the types' links): repeats share one shape object, so a list of
-        # events pickled for another process carries each shape once.
+        # (shape, types key) -> (the shape, the types' links): repeats share one shape object,
+        # so a list of events pickled for another process carries each shape once.
         self._types: dict[tuple[str, tuple[int, ...]], tuple[str, tuple[ExceptionLink, ...]]] = {}
 
     def parse(self, text: str) -> ExceptionChain:

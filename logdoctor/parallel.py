@@ -8,8 +8,8 @@ before it give.  What a worker cannot know is the configuration logged in earlie
 events before its own first configuration record carry none, and the main process gives them
 the one in effect, as a single reader would have.  Counts are added up part by part.
 
-Parts are small (8 MB) and only a few are in flight, so memory stays flat; the main process
-turns their events into incidents while the workers read on.
+Parts are small (1, 2 and 4 MB first, then 8 MB) and only a few are in flight, so memory
+stays flat; the main process turns their events into incidents while the workers read on.
 """
 
 from __future__ import annotations

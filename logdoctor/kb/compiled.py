@@ -52,7 +52,6 @@ class Block:
         return self.source.context_only()
 
 
-
 def compile_block(c: Conditions) -> Block:
     any_ = None if c.any is None else tuple(compile_block(b) for b in c.any)
     not_ = None if c.not_ is None else tuple(compile_block(b) for b in c.not_)
