@@ -141,6 +141,35 @@ class Unrecognized:
 
 
 @dataclass(frozen=True, slots=True)
+class CauseSummary:
+    """Every incident of one rule, counted: what a shortened report says of those it leaves out."""
+
+    rule: str
+    category: str
+    severity: str  # the most severe of its incidents
+    title: str
+    incidents: int
+    ongoing: int
+    failures: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Shortened:
+    """Set on an Analysis whose `incidents` are only those a human report details.
+
+    A long log can hold tens of thousands of incidents; printing each in full helps nobody at
+    2 a.m. and takes minutes.  `total` and `ongoing` count all of them, and `causes` (most
+    urgent first) covers every one, shown or not.
+    """
+
+    total: int
+    ongoing: int
+    causes: tuple[CauseSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TimelinePoint:
     """Failures in one hour, by category (`unknown` for unrecognized ones)."""
 
@@ -157,6 +186,9 @@ class Analysis:
     timeline: Sequence[TimelinePoint] = ()  # a tuple, or `hourly.HourlyCounts`
     layout_notes: tuple[str, ...] = ()  # "Rulemanager.log: Dovetail SDK (tab), detected, utf-8"
     redacted: bool = False
+    # Set when `incidents` holds only the ones a human report details (`shortlist.shortlist`);
+    # never for JSON, which always lists every incident.
+    shortened: Shortened | None = None
 
     def as_contract(self) -> dict[str, object]:
         s = self.stats

@@ -21,6 +21,7 @@ from logdoctor.cli.common import (
     rules_option,
     service_config_option,
     since_until_options,
+    verbosity,
     verbosity_options,
     write_chunks,
     write_output,
@@ -30,6 +31,7 @@ from logdoctor.kb.loader import load_kb
 from logdoctor.pipeline import LogReading, ProgressFn
 from logdoctor.redact import redact_analysis
 from logdoctor.render.jsonout import contract_chunks
+from logdoctor.render.shortlist import DETAIL_LIMIT, shortlist
 from logdoctor.report_model import Analysis
 from logdoctor.timespec import parse_when
 
@@ -77,6 +79,9 @@ def analyze(
       logdoctor analyze Rulemanager.log* --since 7d --fail-on error
     """
     fmt = fmt or "text"
+    # A human report details every incident only when asked (-v): a long log can hold
+    # tens of thousands, and the rest are counted by cause (render/shortlist.py).
+    detail_all = verbosity(ctx) > 0
     kb = load_kb(list(rules_dirs), replace=rules_only)
     for note in kb.notes:
         debug(ctx, f"logdoctor: {note}")
@@ -89,9 +94,10 @@ def analyze(
             since=parse_when(since) if since else None,
             until=parse_when(until) if until else None,
             progress=progress,
-            # Only JSON is written one incident at a time; the other formats hold every
-            # incident anyway, so spilling them to disk would only cost time.
-            spill=fmt == "json",
+            # JSON is written one incident at a time and the other formats hold only the
+            # incidents they detail, so only a report of every incident in detail keeps them
+            # all in memory (spilling them to disk would then only cost time).
+            spill=fmt == "json" or not detail_all,
         )
     for note in [reading.layout_note, *reading.layout_notes()]:
         debug(ctx, note)
@@ -101,7 +107,8 @@ def analyze(
         write_chunks(contract_chunks(analysis, redact=not no_redact), output)
         _exit_for(analysis, fail_on)
         return
-    shown = analysis if no_redact else redact_analysis(analysis)
+    picked = shortlist(analysis, None if detail_all else DETAIL_LIMIT)
+    shown = picked if no_redact else redact_analysis(picked)
     # Renderers are imported when asked for: Jinja2 alone took 40 ms of every JSON run.
     if fmt == "markdown":
         from logdoctor.render.markdown import render_markdown
@@ -153,8 +160,7 @@ def _progress(ctx: click.Context, reading: LogReading) -> Iterator[ProgressFn | 
 def _print_text(ctx: click.Context, analysis: Analysis, output: str | None) -> None:
     from logdoctor.render.text import render_text
 
-    obj = ctx.find_root().obj or {}
-    verbose = max(int(obj.get("verbosity", 0)), 0)
+    verbose = max(verbosity(ctx), 0)
     if output and output != "-":
         with open(output, "w", encoding="utf-8", newline="\n") as stream:
             render_text(analysis, console(stream), verbose=verbose)

@@ -55,6 +55,7 @@ def report(
     from logdoctor.redact import redact_analysis
     from logdoctor.render import render_html, render_markdown, render_text
     from logdoctor.render.jsonout import contract_chunks
+    from logdoctor.render.shortlist import DETAIL_LIMIT, shortlist
     from logdoctor.store import Store
     from logdoctor.summary import store_analysis
     from logdoctor.timespec import parse_when
@@ -64,7 +65,10 @@ def report(
     with Store.open(db, create=False) as store:
         analysis = store_analysis(store, since=since_at, until=until_at)
     fmt = fmt or "text"
-    shown = analysis if no_redact or fmt == "json" else redact_analysis(analysis)
+    # As in `analyze`: past a screenful, the human formats detail the most urgent incidents
+    # of each cause and count the rest; -v details them all.
+    picked = shortlist(analysis, None if verbosity(ctx) > 0 else DETAIL_LIMIT)
+    shown = picked if no_redact or fmt == "json" else redact_analysis(picked)
     if fmt == "json":
         # As `analyze` writes it: one incident at a time, the same bytes as a whole dump.
         write_chunks(contract_chunks(analysis, redact=not no_redact), output)

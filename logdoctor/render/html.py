@@ -17,7 +17,7 @@ from markupsafe import Markup
 from logdoctor import __version__
 from logdoctor.render import view
 from logdoctor.render.chart import category_color, failure_chart_svg
-from logdoctor.report_model import Analysis, Evidence, Incident, Unrecognized
+from logdoctor.report_model import Analysis, CauseSummary, Evidence, Incident, Unrecognized
 
 TEMPLATE = "report.html.j2"
 
@@ -68,6 +68,18 @@ class UnrecognizedView:
 
 
 @dataclass(frozen=True, slots=True)
+class CauseView:
+    incidents: str
+    ongoing: str
+    failures: str
+    first_seen: str
+    last_seen: str
+    category: str
+    color: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReportView:
     title: str
     version: str
@@ -79,6 +91,8 @@ class ReportView:
     redacted_note: str
     chart: Markup
     incidents: list[IncidentView]
+    causes: list[CauseView]  # only when `incidents` are not all of them
+    shortened_note: str
     unrecognized: list[UnrecognizedView]
     span: str
     records: str
@@ -118,7 +132,7 @@ def build_view(analysis: Analysis, title: str | None = None) -> ReportView:
         version=__version__,
         headline=view.headline(analysis),
         has_failures=view.has_failures(analysis),
-        any_ongoing=any(i.status == "ongoing" for i in analysis.incidents),
+        any_ongoing=view.incident_totals(analysis)[1] > 0,
         read_line=view.read_line(analysis),
         sends_line=view.sends_line(stats),
         redacted_note=view.REDACTED_NOTE if analysis.redacted else "",
@@ -126,6 +140,8 @@ def build_view(analysis: Analysis, title: str | None = None) -> ReportView:
         incidents=[
             _incident(n, i) for n, i in enumerate(view.ordered(analysis.incidents), start=1)
         ],
+        causes=[_cause(c) for c in view.cause_rows(analysis)],
+        shortened_note=view.shortened_note(analysis),
         unrecognized=[
             _unrecognized(n, g)
             for n, g in enumerate(sorted(analysis.unrecognized, key=lambda g: -g.count), start=1)
@@ -137,6 +153,19 @@ def build_view(analysis: Analysis, title: str | None = None) -> ReportView:
         sources=view.source_rows(analysis),
         notes=view.other_notes(analysis),
         damaged=[view.one_line(d, 500) for d in stats.damaged],
+    )
+
+
+def _cause(c: CauseSummary) -> CauseView:
+    return CauseView(
+        incidents=f"{c.incidents:,}",
+        ongoing=f"{c.ongoing:,}",
+        failures=f"{c.failures:,}",
+        first_seen=view.when(c.first_seen),
+        last_seen=view.when(c.last_seen),
+        category=view.one_line(c.category, 80),
+        color=category_color(c.category),
+        title=view.one_line(c.title),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from logdoctor import __version__
 from logdoctor.render import view
-from logdoctor.report_model import Analysis, Evidence, Incident, Unrecognized
+from logdoctor.report_model import Analysis, CauseSummary, Evidence, Incident, Unrecognized
 
 _PUNCT = re.compile(r"([\\`*\[\]#|~])")
 # Inside a word (`s_client`, `ssl_mode`) an underscore is not emphasis in GFM: leave it readable.
@@ -104,6 +104,31 @@ def _summary(analysis: Analysis) -> list[str]:
             ]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    if analysis.shortened is not None:
+        out += _causes(view.cause_rows(analysis))
+        out += [escape(view.shortened_note(analysis)), ""]
+    return out
+
+
+def _causes(causes: list[CauseSummary]) -> list[str]:
+    out = [
+        "**By cause** (every incident)",
+        "",
+        "| incidents | ongoing | failures | first seen | last seen | category | title |",
+        "|---:|---:|---:|---|---|---|---|",
+    ]
+    for c in causes:
+        cells = [
+            f"{c.incidents:,}",
+            f"**{c.ongoing:,}**" if c.ongoing else "0",
+            f"{c.failures:,}",
+            view.when(c.first_seen),
+            view.when(c.last_seen),
+            code(c.category, cell=True),
+            escape(c.title),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
     return out
 
 

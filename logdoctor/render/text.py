@@ -17,7 +17,7 @@ from rich.text import Text
 
 from logdoctor import __version__
 from logdoctor.render import view
-from logdoctor.report_model import Analysis, Evidence, Incident, Unrecognized
+from logdoctor.report_model import Analysis, CauseSummary, Evidence, Incident, Unrecognized
 
 # Same families as the html badges: critical and error red, warning amber, info blue.
 SEVERITY_STYLE: dict[str, str] = {
@@ -67,7 +67,7 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
             (f"  (logdoctor {__version__})", "dim"),
         )
     ]
-    ongoing = any(i.status == "ongoing" for i in analysis.incidents)
+    ongoing = view.incident_totals(analysis)[1] > 0
     if view.has_failures(analysis):
         parts.append(Text(view.headline(analysis), style="bold red" if ongoing else "bold"))
     else:
@@ -84,7 +84,12 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
         parts.append(Text(view.REDACTED_NOTE, style="dim"))
     if analysis.incidents:
         parts.append(Text())
-        parts.append(_summary_table(view.ordered(analysis.incidents), width))
+        hidden = view.incident_totals(analysis)[0] - len(analysis.incidents)
+        parts.append(_summary_table(view.ordered(analysis.incidents), width, hidden))
+    if analysis.shortened is not None:
+        parts.append(Text())
+        parts.append(_cause_table(view.cause_rows(analysis), width))
+        parts.append(Text(view.shortened_note(analysis), style="dim"))
     if analysis.unrecognized:
         failures = sum(u.count for u in analysis.unrecognized)
         parts.append(
@@ -97,7 +102,7 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
     return Group(*parts)
 
 
-def _summary_table(incidents: list[Incident], width: int) -> RenderableType:
+def _summary_table(incidents: list[Incident], width: int, hidden: int = 0) -> RenderableType:
     # Rows of fixed-width cells, built by hand: rich.Table squeezes the short columns to nothing
     # next to a long title and pads every line to the console width.  On a narrow screen the
     # category and then the time give way: the title says the same in words.
@@ -131,9 +136,50 @@ def _summary_table(incidents: list[Incident], width: int) -> RenderableType:
         title.truncate(title_w, overflow="ellipsis")
         cells = [_cell(cell(number, incident), w, h in RIGHT_ALIGNED) for h, w, cell in columns]
         rows.append(Text.assemble(*cells, title))
-    if len(incidents) > SUMMARY_ROWS:
-        more = len(incidents) - SUMMARY_ROWS
-        rows.append(Text(f"... and {view.plural(more, 'more incident')} below", style="dim"))
+    more = max(len(incidents) - SUMMARY_ROWS, 0)
+    said = []
+    if more:
+        said.append(f"{view.plural(more, 'more incident')} below")
+    if hidden:
+        said.append(f"{hidden:,} more counted by cause, not shown in detail")
+    if said:
+        rows.append(Text(f"... and {'; '.join(said)}", style="dim"))
+    return Group(*rows)
+
+
+def _cause_table(causes: list[CauseSummary], width: int) -> RenderableType:
+    """Every incident counted by cause: what a long report says of those it does not detail."""
+    columns: list[tuple[str, int, Callable[[CauseSummary], Text]]] = [
+        ("incidents", 9, lambda c: Text(f"{c.incidents:,}")),
+        ("ongoing", 7, lambda c: Text(f"{c.ongoing:,}", style="bold red" if c.ongoing else "")),
+        ("failures", 9, lambda c: Text(f"{c.failures:,}")),
+        ("last seen", 11, lambda c: Text(_short_time(c.last_seen))),
+        (
+            "category",
+            min(max(len(c.category) for c in causes), 30),
+            lambda c: Text(view.one_line(c.category, 40)),
+        ),
+    ]
+    for optional in ("category", "last seen"):
+        if width - sum(w + 1 for _h, w, _c in columns) >= MIN_TITLE:
+            break
+        columns = [c for c in columns if c[0] != optional]
+    title_w = max(width - sum(w + 1 for _h, w, _c in columns), 10)
+    rows = [
+        Text("By cause (every incident):", style="bold"),
+        Text.assemble(
+            *(_cell(Text(h), w, h not in ("last seen", "category")) for h, w, _c in columns),
+            "title",
+            style="dim",
+        ),
+    ]
+    for cause in causes:
+        title = Text(view.one_line(cause.title))
+        title.truncate(title_w, overflow="ellipsis")
+        cells = [
+            _cell(cell(cause), w, h not in ("last seen", "category")) for h, w, cell in columns
+        ]
+        rows.append(Text.assemble(*cells, title))
     return Group(*rows)
 
 

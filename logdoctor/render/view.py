@@ -13,7 +13,7 @@ from datetime import datetime
 
 from logdoctor.kb.categories import severity_rank
 from logdoctor.model import ReadStats, SmtpSettings
-from logdoctor.report_model import Analysis, Incident
+from logdoctor.report_model import Analysis, CauseSummary, Incident
 
 DEFAULT_TITLE = "logdoctor: RuleManager email report"
 NO_FAILURES = "No email failures found in what was read."
@@ -214,14 +214,37 @@ def has_failures(analysis: Analysis) -> bool:
     return bool(analysis.incidents or analysis.unrecognized)
 
 
+def incident_totals(analysis: Analysis) -> tuple[int, int]:
+    """All incidents and the ongoing ones, whether the report details them or not."""
+    if analysis.shortened is not None:
+        return analysis.shortened.total, analysis.shortened.ongoing
+    return len(analysis.incidents), sum(1 for i in analysis.incidents if i.status == "ongoing")
+
+
+def shortened_note(analysis: Analysis) -> str:
+    """Why a long report details only some incidents; empty when it details all."""
+    s = analysis.shortened
+    if s is None:
+        return ""
+    return (
+        f"{len(analysis.incidents):,} of {s.total:,} incidents are shown in detail: the most "
+        "urgent ones and the most urgent of every other cause. All of them are counted by "
+        "cause; -v shows each in detail, --format json lists each."
+    )
+
+
+def cause_rows(analysis: Analysis) -> list[CauseSummary]:
+    return list(analysis.shortened.causes) if analysis.shortened is not None else []
+
+
 def headline(analysis: Analysis) -> str:
     """The one sentence a reader at 2 a.m. needs first."""
     if not has_failures(analysis):
         return NO_FAILURES
     parts = []
     if analysis.incidents:
-        ongoing = sum(1 for i in analysis.incidents if i.status == "ongoing")
-        parts.append(f"{plural(len(analysis.incidents), 'incident')} ({ongoing} ongoing)")
+        total, ongoing = incident_totals(analysis)
+        parts.append(f"{plural(total, 'incident')} ({ongoing:,} ongoing)")
     else:
         parts.append("no known cause found")
     if analysis.unrecognized:
