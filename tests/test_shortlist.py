@@ -215,7 +215,14 @@ def test_shortlist_is_the_most_urgent_and_the_first_of_each_cause(
 
 def test_store_report_is_shortened_like_analyze(long_log: Path, tmp_path: Path) -> None:
     db = tmp_path / "store.db"
-    _run("batch", str(long_log), "--db", str(db), "--out", str(tmp_path / "out"))
+    said = _run("batch", str(long_log), "--db", str(db), "--out", str(tmp_path / "out"))
+    # The terminal (a cron mail) lists the most urgent new incidents; the files list them all.
+    (summary_file,) = (tmp_path / "out").glob("summary-*.json")
+    new = json.loads(summary_file.read_text(encoding="utf-8"))["new"]
+    assert len(new) > 20
+    listed = [line for line in said.splitlines() if line.startswith("  new ")]
+    assert len(listed) == 20
+    assert f"... and {len(new) - 20:,} more new, the least urgent" in said
     stored = json.loads(_run("report", "--db", str(db), "--format", "json"))["incidents"]
     assert len(stored) > DETAIL_LIMIT
     out = _run("report", "--db", str(db))

@@ -136,23 +136,34 @@ def batch(
         sys.exit(1)
 
 
+# Incidents of each kind (new, ongoing, resolved) listed on the terminal, most urgent first.
+LISTED_PER_KIND = 20
+
+
 def _text(summary: Summary) -> str:
     from logdoctor.render import view
 
     lines = [
         f"logdoctor batch, run {summary.run_id}: read {summary.run_records:,} records "
-        f"({summary.run_bytes:,} bytes): {len(summary.new)} new, {len(summary.ongoing)} "
-        f"ongoing, {len(summary.resolved)} resolved"
+        f"({summary.run_bytes:,} bytes): {len(summary.new):,} new, {len(summary.ongoing):,} "
+        f"ongoing, {len(summary.resolved):,} resolved"
     ]
     for label, items in (
         ("new", summary.new),
         ("ongoing", summary.ongoing),
         ("resolved", summary.resolved),
     ):
-        for i in view.ordered(items):
+        ordered = view.ordered(items)
+        for i in ordered[:LISTED_PER_KIND]:
             lines.append(
                 f"  {label:<8} {i.severity:<8} {i.category:<30} {i.count:>6,}  "
                 f"{view.when(i.last_seen)}  {view.one_line(i.title, 100)}"
+            )
+        if len(ordered) > LISTED_PER_KIND:
+            # A first run over a year of log finds thousands; cron mails this text.
+            lines.append(
+                f"  ... and {len(ordered) - LISTED_PER_KIND:,} more {label}, the least urgent "
+                "(every one is in the summary files)"
             )
     if summary.unmatched:
         lines.append(f"  unmatched: {len(summary.unmatched)} kinds of failure no rule explained")
