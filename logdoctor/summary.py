@@ -14,10 +14,10 @@ Which list an incident is in, for the run that wrote the summary:
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from logdoctor import __version__
 from logdoctor.batch import BatchResult
 from logdoctor.model import ReadStats
+from logdoctor.render.jsonout import Streamed, object_chunks
 from logdoctor.report_model import Analysis, Incident, Unrecognized, iso
 from logdoctor.store import Store, StoredUnrecognized
 
@@ -182,34 +183,55 @@ def stats_json(stats: ReadStats) -> dict[str, object]:
 
 
 def summary_json(summary: Summary) -> dict[str, Any]:
+    return {
+        key: list(value.items) if isinstance(value, Streamed) else value
+        for key, value in _summary_fields(summary)
+    }
+
+
+def summary_json_chunks(summary: Summary) -> Iterator[str]:
+    """The text of `json.dumps(summary_json(summary), indent=2, ensure_ascii=False)` in pieces:
+    a first run over a year of log makes tens of thousands of new incidents, and their dicts
+    and the one string of them all took more memory than everything else together."""
+    return object_chunks(_summary_fields(summary))
+
+
+def _summary_fields(summary: Summary) -> list[tuple[str, object]]:
     unmatched = []
     for group, tonight in zip(summary.unmatched, summary.unmatched_tonight, strict=True):
         item = group.as_contract()
         item["count_this_run"] = tonight
         unmatched.append(item)
-    return {
-        "logdoctor_version": __version__,
-        "date": summary.day.isoformat(),
-        "run": {
-            "id": summary.run_id,
-            "records": summary.run_records,
-            "bytes": summary.run_bytes,
-            "notes": list(summary.notes),
-        },
-        "new": [i.as_contract() for i in summary.new],
-        "ongoing": [i.as_contract() for i in summary.ongoing],
-        "resolved": [i.as_contract() for i in summary.resolved],
-        "by_day": [
-            {"date": d.date, "category": d.category, "count": d.count} for d in summary.by_day
-        ],
-        "unrecognized": unmatched,
-        "stats": stats_json(summary.stats),
-        "sources": [
-            {"path": s.path, "bytes": s.bytes, "records": s.records, "layout": s.layout}
-            for s in summary.stats.sources
-        ],
-        "redacted": summary.redacted,
-    }
+    return [
+        ("logdoctor_version", __version__),
+        ("date", summary.day.isoformat()),
+        (
+            "run",
+            {
+                "id": summary.run_id,
+                "records": summary.run_records,
+                "bytes": summary.run_bytes,
+                "notes": list(summary.notes),
+            },
+        ),
+        ("new", Streamed(i.as_contract() for i in summary.new)),
+        ("ongoing", Streamed(i.as_contract() for i in summary.ongoing)),
+        ("resolved", Streamed(i.as_contract() for i in summary.resolved)),
+        (
+            "by_day",
+            [{"date": d.date, "category": d.category, "count": d.count} for d in summary.by_day],
+        ),
+        ("unrecognized", unmatched),
+        ("stats", stats_json(summary.stats)),
+        (
+            "sources",
+            [
+                {"path": s.path, "bytes": s.bytes, "records": s.records, "layout": s.layout}
+                for s in summary.stats.sources
+            ],
+        ),
+        ("redacted", summary.redacted),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,13 +438,18 @@ Fingerprint <code>{{ g.fingerprint }}</code>.</p>
 
 
 def summary_html(summary: Summary) -> str:
+    return "".join(summary_html_chunks(summary))
+
+
+def summary_html_chunks(summary: Summary) -> Iterator[str]:
+    """`summary_html` in pieces (Jinja2's `generate`), for writing without one big string."""
     import jinja2
 
     from logdoctor.render import view
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_HTML)
-    return template.render(
+    return template.generate(
         s=summary,
         sends=view.sends_line(summary.stats),
         redacted_note=view.REDACTED_NOTE,
@@ -450,13 +477,16 @@ def write_summary(summary: Summary, out_dir: Path) -> Sequence[Path]:
     """The three summary files; each written whole under a temporary name, then renamed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = summary_paths(out_dir, summary.day)
-    texts = (
-        json.dumps(summary_json(summary), indent=2, ensure_ascii=False) + "\n",
-        summary_markdown(summary),
-        summary_html(summary),
+    # One file at a time, each written as it is made: never the three texts at once.
+    makers: tuple[Callable[[], Iterable[str]], ...] = (
+        lambda: chain(summary_json_chunks(summary), ("\n",)),
+        lambda: (summary_markdown(summary),),
+        lambda: summary_html_chunks(summary),
     )
-    for path, text in zip(paths, texts, strict=True):
+    for path, make in zip(paths, makers, strict=True):
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            for chunk in make():
+                fh.write(chunk)
         tmp.replace(path)
     return paths

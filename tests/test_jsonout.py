@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from logdoctor.analysis import analyze_paths
 from logdoctor.kb.loader import load_kb
 from logdoctor.redact import redact_analysis
-from logdoctor.render.jsonout import _dumps, contract_chunks
+from logdoctor.render.jsonout import Streamed, _dumps, contract_chunks, object_chunks
 from logdoctor.report_model import Analysis
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -87,3 +87,28 @@ def test_floats_with_an_exponent_and_huge_ports_keep_the_standard_spelling() -> 
     assert '"port": 1180591620717411303424' in _dumps({"port": 2**70, "timeout_s": 10.0})
     assert '"timeout_s": 1e+20' in _dumps({"port": 25, "timeout_s": 1e20})
     assert '"timeout_s": NaN' in _dumps({"port": 25, "timeout_s": float("nan")})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=8),
+            st.booleans(),
+            st.one_of(st.lists(_json_like, max_size=4), _json_like),
+        ),
+        max_size=5,
+        unique_by=lambda f: f[0],
+    )
+)
+def test_an_object_written_in_pieces_is_what_json_dumps_writes(
+    fields: list[tuple[str, bool, object]],
+) -> None:
+    # Fields marked as streamed are lists written one item at a time (the batch summary's
+    # new, ongoing and resolved incidents); the text must not tell them apart.
+    whole = {key: value for key, _streamed, value in fields}
+    pieces = object_chunks(
+        (key, Streamed(iter(value)) if streamed and isinstance(value, list) else value)
+        for key, streamed, value in fields
+    )
+    assert "".join(pieces) == json.dumps(whole, indent=2, ensure_ascii=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from logdoctor.cli.common import (
     service_config_option,
     verbosity,
     verbosity_options,
+    write_chunks,
     write_output,
 )
 from logdoctor.kb.categories import SEVERITIES, at_least
@@ -105,7 +105,12 @@ def batch(
     from logdoctor.batch import run_batch
     from logdoctor.kb.loader import load_kb
     from logdoctor.store import Store, batch_lock, resolve_db
-    from logdoctor.summary import build_summary, redact_summary, summary_json, write_summary
+    from logdoctor.summary import (
+        build_summary,
+        redact_summary,
+        summary_json_chunks,
+        write_summary,
+    )
 
     location = resolve_db(db)
     kb = load_kb(list(rules_dirs))
@@ -123,7 +128,7 @@ def batch(
     info(ctx, "logdoctor: wrote " + ", ".join(str(p) for p in written))
     fmt = fmt or "text"
     if fmt == "json":
-        write_output(json.dumps(summary_json(shown), indent=2, ensure_ascii=False), None)
+        write_chunks(summary_json_chunks(shown), None)
     elif fmt == "markdown":
         write_output(written[1].read_text(encoding="utf-8"), None)
     elif fmt == "html":

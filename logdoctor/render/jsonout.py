@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import cast
 
 import orjson
@@ -81,3 +81,31 @@ def contract_chunks(analysis: Analysis, *, redact: bool = True) -> Iterator[str]
     shown = redact_analysis(rest, redactor) if redactor is not None else rest
     tail = shown.as_contract()
     yield "," + _dumps({k: tail[k] for k in keys[at + 1 :]})[1:]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Streamed:
+    """A list field of `object_chunks` whose items are made and written one at a time."""
+
+    items: Iterable[object]
+
+
+def object_chunks(fields: Iterable[tuple[str, object]]) -> Iterator[str]:
+    """Pieces of `json.dumps(dict(fields), indent=2, ensure_ascii=False)`, in order; a field
+    whose value is `Streamed` is written as a list, one item at a time, so a summary of tens of
+    thousands of incidents never becomes one dict tree and one string."""
+    pad = "\n" + " " * _INDENT
+    inner = pad + " " * _INDENT
+    opened = False
+    for key, value in fields:
+        yield ("{" if not opened else ",") + pad + _dumps(key) + ": "
+        opened = True
+        if isinstance(value, Streamed):
+            empty = True
+            for item in value.items:
+                yield ("[" if empty else ",") + inner + _dumps(item).replace("\n", inner)
+                empty = False
+            yield "[]" if empty else pad + "]"
+        else:
+            yield _dumps(value).replace("\n", pad)
+    yield "\n}" if opened else "{}"
