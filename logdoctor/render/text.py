@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from rich.console import Console, Group, RenderableType
 from rich.constrain import Constrain
@@ -67,7 +68,7 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
             (f"  (logdoctor {__version__})", "dim"),
         )
     ]
-    ongoing = view.incident_totals(analysis)[1] > 0
+    total, ongoing = view.incident_totals(analysis)
     if view.has_failures(analysis):
         parts.append(Text(view.headline(analysis), style="bold red" if ongoing else "bold"))
     else:
@@ -84,7 +85,7 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
         parts.append(Text(view.REDACTED_NOTE, style="dim"))
     if analysis.incidents:
         parts.append(Text())
-        hidden = view.incident_totals(analysis)[0] - len(analysis.incidents)
+        hidden = total - len(analysis.incidents)
         parts.append(_summary_table(view.ordered(analysis.incidents), width, hidden))
     if analysis.shortened is not None:
         parts.append(Text())
@@ -103,39 +104,24 @@ def _summary(analysis: Analysis, title: str | None, width: int) -> RenderableTyp
 
 
 def _summary_table(incidents: list[Incident], width: int, hidden: int = 0) -> RenderableType:
-    # Rows of fixed-width cells, built by hand: rich.Table squeezes the short columns to nothing
-    # next to a long title and pads every line to the console width.  On a narrow screen the
-    # category and then the time give way: the title says the same in words.
-    shown = incidents[:SUMMARY_ROWS]
-    columns: list[tuple[str, int, Callable[[int, Incident], Text]]] = [
-        ("#", len(str(len(shown))), lambda n, i: Text(str(n))),
-        ("status", 8, lambda n, i: status_text(i)),
-        ("severity", 8, lambda n, i: severity_text(i.severity)),
+    shown = list(enumerate(incidents[:SUMMARY_ROWS], start=1))
+    columns: list[_Column[tuple[int, Incident]]] = [
+        ("#", len(str(len(shown))), lambda ni: Text(str(ni[0]))),
+        ("status", 8, lambda ni: status_text(ni[1])),
+        ("severity", 8, lambda ni: severity_text(ni[1].severity)),
         (
             "category",
-            min(max(len(i.category) for i in shown), 30),
-            lambda n, i: Text(view.one_line(i.category, 40)),
+            min(max(len(i.category) for _n, i in shown), 30),
+            lambda ni: Text(view.one_line(ni[1].category, 40)),
         ),
-        ("count", max(5, *(len(f"{i.count:,}") for i in shown)), lambda n, i: Text(f"{i.count:,}")),
-        ("last seen", 11, lambda n, i: Text(_short_time(i.last_seen))),
+        (
+            "count",
+            max(5, *(len(f"{i.count:,}") for _n, i in shown)),
+            lambda ni: Text(f"{ni[1].count:,}"),
+        ),
+        ("last seen", 11, lambda ni: Text(_short_time(ni[1].last_seen))),
     ]
-    for optional in ("category", "last seen"):
-        if _title_width(width, columns) >= MIN_TITLE:
-            break
-        columns = [c for c in columns if c[0] != optional]
-    title_w = max(_title_width(width, columns), 10)
-    rows = [
-        Text.assemble(
-            *(_cell(Text(h), w, h in RIGHT_ALIGNED) for h, w, _c in columns),
-            "title",
-            style="dim",
-        )
-    ]
-    for number, incident in enumerate(shown, start=1):
-        title = Text(view.one_line(incident.title))
-        title.truncate(title_w, overflow="ellipsis")
-        cells = [_cell(cell(number, incident), w, h in RIGHT_ALIGNED) for h, w, cell in columns]
-        rows.append(Text.assemble(*cells, title))
+    rows = _table(shown, columns, lambda ni: ni[1].title, width, right=RIGHT_ALIGNED)
     more = max(len(incidents) - SUMMARY_ROWS, 0)
     said = []
     if more:
@@ -149,7 +135,7 @@ def _summary_table(incidents: list[Incident], width: int, hidden: int = 0) -> Re
 
 def _cause_table(causes: list[CauseSummary], width: int) -> RenderableType:
     """Every incident counted by cause: what a long report says of those it does not detail."""
-    columns: list[tuple[str, int, Callable[[CauseSummary], Text]]] = [
+    columns: list[_Column[CauseSummary]] = [
         ("incidents", 9, lambda c: Text(f"{c.incidents:,}")),
         ("ongoing", 7, lambda c: Text(f"{c.ongoing:,}", style="bold red" if c.ongoing else "")),
         ("failures", 9, lambda c: Text(f"{c.failures:,}")),
@@ -160,27 +146,47 @@ def _cause_table(causes: list[CauseSummary], width: int) -> RenderableType:
             lambda c: Text(view.one_line(c.category, 40)),
         ),
     ]
+    rows = _table(
+        causes, columns, lambda c: c.title, width, right=("incidents", "ongoing", "failures")
+    )
+    return Group(Text("By cause (every incident):", style="bold"), *rows)
+
+
+_Item = TypeVar("_Item")
+_Column = tuple[str, int, Callable[[_Item], Text]]  # heading, width, cell
+
+
+def _table(
+    items: list[_Item],
+    columns: list[_Column[_Item]],
+    title: Callable[[_Item], str],
+    width: int,
+    *,
+    right: tuple[str, ...],
+) -> list[RenderableType]:
+    """A heading and one row per item, the title last and cut to what the width leaves.
+
+    Rows of fixed-width cells, built by hand: rich.Table squeezes the short columns to nothing
+    next to a long title and pads every line to the console width.  On a narrow screen the
+    category and then the time give way: the title says the same in words.
+    """
     for optional in ("category", "last seen"):
-        if width - sum(w + 1 for _h, w, _c in columns) >= MIN_TITLE:
+        if _title_width(width, columns) >= MIN_TITLE:
             break
         columns = [c for c in columns if c[0] != optional]
-    title_w = max(width - sum(w + 1 for _h, w, _c in columns), 10)
-    rows = [
-        Text("By cause (every incident):", style="bold"),
+    title_w = max(_title_width(width, columns), 10)
+    rows: list[RenderableType] = [
         Text.assemble(
-            *(_cell(Text(h), w, h not in ("last seen", "category")) for h, w, _c in columns),
-            "title",
-            style="dim",
-        ),
+            *(_cell(Text(h), w, h in right) for h, w, _c in columns), "title", style="dim"
+        )
     ]
-    for cause in causes:
-        title = Text(view.one_line(cause.title))
-        title.truncate(title_w, overflow="ellipsis")
-        cells = [
-            _cell(cell(cause), w, h not in ("last seen", "category")) for h, w, cell in columns
-        ]
-        rows.append(Text.assemble(*cells, title))
-    return Group(*rows)
+    for item in items:
+        cut = Text(view.one_line(title(item)))
+        cut.truncate(title_w, overflow="ellipsis")
+        rows.append(
+            Text.assemble(*(_cell(cell(item), w, h in right) for h, w, cell in columns), cut)
+        )
+    return rows
 
 
 def _cell(text: Text, width: int, right: bool) -> Text:
@@ -190,9 +196,7 @@ def _cell(text: Text, width: int, right: bool) -> Text:
     return Text.assemble(gap, text, " ") if right else Text.assemble(text, gap, " ")
 
 
-def _title_width(
-    width: int, columns: list[tuple[str, int, Callable[[int, Incident], Text]]]
-) -> int:
+def _title_width(width: int, columns: list[_Column[_Item]]) -> int:
     return width - sum(w + 1 for _h, w, _c in columns)
 
 
