@@ -20,6 +20,7 @@ from logdoctor.cli.common import (
     write_output,
 )
 from logdoctor.kb.categories import at_least
+from logdoctor.report_model import Analysis
 
 TITLE = "logdoctor: RuleManager email incidents from the store"
 
@@ -65,14 +66,16 @@ def report(
     with Store.open(db, create=False) as store:
         analysis = store_analysis(store, since=since_at, until=until_at)
     fmt = fmt or "text"
-    # As in `analyze`: past a screenful, the human formats detail the most urgent incidents
-    # of each cause and count the rest; -v details them all.
-    picked = shortlist(analysis, None if verbosity(ctx) > 0 else DETAIL_LIMIT)
-    shown = picked if no_redact or fmt == "json" else redact_analysis(picked)
     if fmt == "json":
         # As `analyze` writes it: one incident at a time, the same bytes as a whole dump.
         write_chunks(contract_chunks(analysis, redact=not no_redact), output)
-    elif fmt == "markdown":
+        _exit_for(analysis, fail_on)
+        return
+    # As in `analyze`: past a screenful, the human formats detail the most urgent incidents
+    # of each cause and count the rest; -v details them all.
+    picked = shortlist(analysis, None if verbosity(ctx) > 0 else DETAIL_LIMIT)
+    shown = picked if no_redact else redact_analysis(picked)
+    if fmt == "markdown":
         write_output(render_markdown(shown, title=TITLE), output)
     elif fmt == "html":
         write_output(render_html(shown, title=TITLE), output)
@@ -81,6 +84,10 @@ def report(
             render_text(shown, console(stream), verbose=max(verbosity(ctx), 0), title=TITLE)
     else:
         render_text(shown, console(), verbose=max(verbosity(ctx), 0), title=TITLE)
+    _exit_for(analysis, fail_on)
+
+
+def _exit_for(analysis: Analysis, fail_on: str | None) -> None:
     ongoing = [i for i in analysis.incidents if i.status == "ongoing"]
     if fail_on and any(at_least(i.severity, fail_on.lower()) for i in ongoing):
         sys.exit(1)

@@ -64,23 +64,21 @@ def contract_chunks(analysis: Analysis, *, redact: bool = True) -> Iterator[str]
     keys = list(head)
     at = keys.index("incidents")
 
-    text = _dumps({k: head[k] for k in keys[:at]})
-    yield text[: -len("\n}")] + ",\n" + " " * _INDENT + '"incidents": '
-
-    if not analysis.incidents:
-        yield "[]"
-    else:
-        pad = "\n" + " " * (2 * _INDENT)
-        for n, incident in enumerate(analysis.incidents):
+    def incidents() -> Iterator[object]:
+        for incident in analysis.incidents:
             if redactor is not None:
                 incident = redact_incident(incident, redactor)
-            item = _dumps(incident.as_contract()).replace("\n", pad)
-            yield ("[" if n == 0 else ",") + pad + item
-        yield "\n" + " " * _INDENT + "]"
+            yield incident.as_contract()
 
-    shown = redact_analysis(rest, redactor) if redactor is not None else rest
-    tail = shown.as_contract()
-    yield "," + _dumps({k: tail[k] for k in keys[at + 1 :]})[1:]
+    def fields() -> Iterator[tuple[str, object]]:
+        yield from ((k, head[k]) for k in keys[:at])
+        yield "incidents", Streamed(incidents())
+        # Pulled only after every incident is written: their stand-ins are numbered first.
+        shown = redact_analysis(rest, redactor) if redactor is not None else rest
+        tail = shown.as_contract()
+        yield from ((k, tail[k]) for k in keys[at + 1 :])
+
+    return object_chunks(fields())
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
