@@ -47,7 +47,8 @@ from typing import Any, BinaryIO, cast
 
 from logdoctor.analysis import service_settings
 from logdoctor.errors import LogdoctorError
-from logdoctor.events import ChainCache, EventCounter, events_from_records
+from logdoctor.events import ChainCache, EventCounter, events_from_scan
+from logdoctor.fastpath import Span
 from logdoctor.incidents import IncidentBuilder
 from logdoctor.kb.loader import KnowledgeBase
 from logdoctor.layout import (
@@ -420,13 +421,15 @@ def _reader(plan: _Plan) -> RecordReader:
     return plan.reader
 
 
-def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterator[Record]:
-    """The records of the set's files in order.
+def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterator[Record | Span]:
+    """The records of the set's files in order, from the fast reader (`RecordReader.scan`):
+    routine records come counted in bulk as `Span`s.
 
     Records are final up to the last record of the live file (it may still grow), or up to the
     start of a live file whose layout is not decided yet.  `at_boundary` is called once, where
     the final records end and the provisional ones begin (at the end when there are none):
     everything fed before it is what the next run continues from.  Positions go into the plans.
+    The last record of a file always comes built (never inside a `Span`), so it can be held.
     """
     provisional = False
 
@@ -441,20 +444,22 @@ def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterato
             continue
         if provisional or not plan.settled:
             boundary()
-            for record in _reader(plan):
-                plan.pending += 1
-                yield record
+            for item in _reader(plan).scan():
+                plan.pending += _count(item)
+                yield item
             continue
         reader = _reader(plan)
-        held: Record | None = None
-        for record in reader:
+        held: Record | Span | None = None
+        for item in reader.scan():
             if held is not None:
-                plan.records += 1
+                plan.records += _count(held)
                 yield held
-            held = record
+            held = item
         if held is None:
             plan.reached_end = plan.final
             continue
+        if isinstance(held, Span):  # not expected: the reader builds the last record
+            raise LogdoctorError("internal: last record not built", path=plan.seen.source.display)
         if plan.final:
             plan.records += 1
             yield held
@@ -468,6 +473,10 @@ def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterato
             plan.pending += 1
             yield held
     boundary()
+
+
+def _count(item: Record | Span) -> int:
+    return item.records if isinstance(item, Span) else 1
 
 
 def _file_state(plan: _Plan) -> FileState:
@@ -546,7 +555,7 @@ def run_set(
     # Settings carry over from one file of the set to the next, as in `analyze`; the builder
     # holds the settings in effect across runs, so a run that starts mid-set loses nothing.
     # Types are all the incident builder needs of a repeated failure shape (`ChainCache.read`).
-    events = events_from_records(
+    events = events_from_scan(
         _records(run.plans, at_boundary), counter=counter, cache=cache, light=True
     )
     builder.feed_all(events)

@@ -171,9 +171,10 @@ class RecordReader:
 
         Yields the same records as iterating, in order, except that a `Span` stands for a run
         of records of which only the ones that can become an event (`Span.interesting`) are
-        built; the others are only counted.  `phrases` are the success phrases of
-        `events.record_event` (lower case); records holding one are built.  Every attribute
-        (`records`, `level_counts`, `last_record_offset` ...) ends up as after iterating.
+        built; the others are only counted.  The last record is always built.  `phrases` are
+        the success phrases of `events.record_event` (lower case); records holding one are
+        built.  Every attribute (`records`, `level_counts`, `last_record_offset` ...) ends up
+        as after iterating.
         """
         src = self.source
         self.records = self.damaged = self.lines = 0
@@ -248,7 +249,7 @@ class RecordReader:
                 if not item.data.endswith(b"\n"):
                     carry = item  # the last line of the file, not ended: read at the end
                     continue
-                carry = yield from self._fast(asm, fast, text_lines, item, words, final=False)
+                carry = yield from self._fast(asm, fast, text_lines, item, words)
             else:
                 last_line = item[0]
                 if carry is not None:
@@ -258,7 +259,11 @@ class RecordReader:
                 if record is not None:
                     yield record
         if carry is not None and fast is not None:
-            yield from self._fast(asm, fast, text_lines, carry, words, final=True)
+            # The last record comes built, never inside a `Span`: `batch` holds it back as
+            # provisional (the file may still grow) and needs its offset and lines.
+            tail = yield from self._fast(asm, fast, text_lines, carry, words)
+            if tail is not None:
+                yield from self._slow(asm, text_lines, tail.data, tail.line, tail.offset)
         record = asm.flush(last_line)
         if record is not None:
             yield record
@@ -286,10 +291,9 @@ class RecordReader:
         text_lines: TextLines,
         region: Region,
         words: tuple[bytes, ...],
-        *,
-        final: bool,
     ) -> Generator[Record | Span, None, Region | None]:
-        """One region of whole lines; returns the part to read with the next region."""
+        """One region of whole lines; returns the part from its last record start on, to read
+        with the next region (or, at the end, line by line)."""
         data, line, offset = region.data, region.line, region.offset
         size = len(data)
         m = fl.head.match(data)
@@ -309,12 +313,9 @@ class RecordReader:
         record = asm.flush(line - 1)
         if record is not None:
             yield record
-        if final:
-            end = size
-        else:
-            end = starts.pop()
-            ts.pop()
-            levels.pop()
+        end = starts.pop()
+        ts.pop()
+        levels.pop()
         if not starts:
             rest = Region(line, offset + h0, data[h0:], 0)
             if len(rest.data) <= CARRY_LIMIT:
@@ -322,11 +323,7 @@ class RecordReader:
             # One record longer than the carry may grow: let the line reader hold it.
             yield from self._slow(asm, text_lines, rest.data, rest.line, rest.offset)
             return None
-        tail = (
-            None
-            if final
-            else Region(line + data.count(b"\n", h0, end), offset + end, data[end:], 0)
-        )
+        tail = Region(line + data.count(b"\n", h0, end), offset + end, data[end:], 0)
         span = self._fast_span(
             fl, text_lines, data, h0, end, line, offset, starts, ts, levels, words
         )

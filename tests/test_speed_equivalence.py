@@ -311,3 +311,23 @@ def test_worker_count_uses_the_cores_within_bounds(
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: cores)
     monkeypatch.setenv("LOGDOCTOR_WORKERS", env)
     assert parallel.worker_count() == expected
+
+
+@pytest.mark.parametrize("ending", ["\r\n", ""], ids=["ended", "last-line-not-ended"])
+def test_the_last_record_of_a_scan_comes_built(tmp_path: Path, ending: str) -> None:
+    # `batch` holds the live file's last record back as provisional: it must never be hidden
+    # inside a Span, whatever the region sizes.
+    from logdoctor.fastpath import Span
+    from logdoctor.records import RecordReader
+    from logdoctor.sources import discover
+
+    log = _generated(tmp_path, "Rulemanager.log", seed=23, target_bytes=1 << 20, failure_ratio=0.05)
+    text = log.read_bytes()
+    log.write_bytes(text.rstrip(b"\r\n") + ending.encode())
+    source = discover([log])[0]
+    plain = list(RecordReader(source))
+    items = list(RecordReader(source).scan())
+    assert any(isinstance(item, Span) and item.records > 1 for item in items)
+    assert not isinstance(items[-1], Span)
+    assert items[-1] == plain[-1]
+    assert sum(i.records if isinstance(i, Span) else 1 for i in items) == len(plain)
