@@ -241,6 +241,7 @@ _define_current(metadata)
 runs_table = metadata.tables["runs"]
 sets_table = metadata.tables["log_sets"]
 files_table = metadata.tables["files"]
+_IN_CHUNK = 500  # keys per `IN (...)`: SQLite allows 32,766 parameters, old builds 999
 incidents_table = metadata.tables["incidents"]
 unrecognized_table = metadata.tables["unrecognized"]
 hours_table = metadata.tables["failure_hours"]
@@ -672,8 +673,7 @@ class Store:
             if fp not in prints:
                 conn.execute(sa.delete(t).where((t.c.set_id == set_id) & (t.c.fingerprint == fp)))
 
-        for incident in u.incidents:
-            self._upsert_incident(conn, set_id, run_id, u.key, incident)
+        self._upsert_incidents(conn, set_id, run_id, u.key, u.incidents)
         for group in u.unrecognized:
             self._upsert_unrecognized(conn, set_id, run_id, group)
 
@@ -701,39 +701,66 @@ class Store:
             else:
                 conn.execute(sa.delete(h).where(where))
 
-    def _upsert_incident(
-        self, conn: Connection, set_id: int, run_id: int, set_key: str, i: Incident
+    def _upsert_incidents(
+        self,
+        conn: Connection,
+        set_id: int,
+        run_id: int,
+        set_key: str,
+        incidents: Sequence[Incident],
     ) -> None:
+        """Insert or update the incidents, in bulk: a first run over a year of log writes tens
+        of thousands, and one statement per row costs seconds of SQLAlchemy overhead."""
         t = incidents_table
-        key = incident_key(set_key, i)
-        values = {
-            "set_id": set_id,
-            "id": i.id,
-            "rule": i.rule,
-            "category": i.category,
-            "severity": i.severity,
-            "status": i.status,
-            "first_seen": ts_text(i.first_seen),
-            "last_seen": ts_text(i.last_seen),
-            "count": i.count,
-            "data": _dumps(incident_to_state(i)),
-        }
-        old = conn.execute(sa.select(t.c.status, t.c.count).where(t.c.key == key)).first()
-        if old is None:
-            resolved = run_id if i.status == "resolved" else None
-            conn.execute(
-                sa.insert(t).values(
-                    key=key, first_run=run_id, last_run=run_id, resolved_run=resolved, **values
-                )
-            )
-            return
-        changes: dict[str, Any] = dict(values)
-        old_status, old_count = old
-        if int(old_count) != i.count:
-            changes["last_run"] = run_id
-        if old_status != "resolved" and i.status == "resolved":
-            changes["resolved_run"] = run_id
-        conn.execute(sa.update(t).where(t.c.key == key).values(**changes))
+        keyed = [(incident_key(set_key, i), i) for i in incidents]
+        rows: dict[str, dict[str, Any]] = {}
+        wanted = sorted({key for key, _ in keyed})
+        columns = (t.c.key, t.c.status, t.c.count, t.c.first_run, t.c.last_run, t.c.resolved_run)
+        for part in range(0, len(wanted), _IN_CHUNK):
+            query = sa.select(*columns).where(t.c.key.in_(wanted[part : part + _IN_CHUNK]))
+            for found in conn.execute(query):
+                rows[found.key] = dict(found._mapping)
+        stored = set(rows)
+        for key, i in keyed:
+            values = {
+                "set_id": set_id,
+                "id": i.id,
+                "rule": i.rule,
+                "category": i.category,
+                "severity": i.severity,
+                "status": i.status,
+                "first_seen": ts_text(i.first_seen),
+                "last_seen": ts_text(i.last_seen),
+                "count": i.count,
+                "data": _dumps(incident_to_state(i)),
+            }
+            row = rows.get(key)
+            if row is None:
+                resolved = run_id if i.status == "resolved" else None
+                rows[key] = {
+                    "key": key,
+                    "first_run": run_id,
+                    "last_run": run_id,
+                    "resolved_run": resolved,
+                    **values,
+                }
+                continue
+            if int(row["count"]) != i.count:
+                row["last_run"] = run_id
+            if row["status"] != "resolved" and i.status == "resolved":
+                row["resolved_run"] = run_id
+            row.update(values)
+        inserts = [row for key, row in rows.items() if key not in stored]
+        updates = [
+            {"old_key": key, **{k: v for k, v in row.items() if k != "key"}}
+            for key, row in rows.items()
+            if key in stored
+        ]
+        if inserts:
+            conn.execute(sa.insert(t), inserts)
+        if updates:
+            # Every other column is in each row: SQLAlchemy sets them all from the parameters.
+            conn.execute(sa.update(t).where(t.c.key == sa.bindparam("old_key")), updates)
 
     def _upsert_unrecognized(
         self, conn: Connection, set_id: int, run_id: int, g: Unrecognized
@@ -768,11 +795,21 @@ class Store:
     # -- what reports read ---------------------------------------------------------------
 
     def incidents(
-        self, *, since: datetime | None = None, until: datetime | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        run: int | None = None,
     ) -> list[StoredIncident]:
-        """Incidents that overlap [since, until], oldest first."""
+        """Incidents that overlap [since, until], oldest first.  With `run`, only those a
+        night's summary lists: first seen or resolved in that run, or still ongoing (a year of
+        history is tens of thousands of incidents, and the summary needs a handful)."""
         t = incidents_table
         query = sa.select(t.c.key, t.c.data, t.c.first_run, t.c.last_run, t.c.resolved_run)
+        if run is not None:
+            query = query.where(
+                sa.or_(t.c.first_run == run, t.c.resolved_run == run, t.c.status == "ongoing")
+            )
         if since is not None:
             query = query.where(sa.or_(t.c.last_seen.is_(None), t.c.last_seen >= ts_text(since)))
         if until is not None:

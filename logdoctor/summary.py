@@ -109,7 +109,7 @@ def build_summary(store: Store, result: BatchResult, *, day: date | None = None)
     new: list[Incident] = []
     ongoing: list[Incident] = []
     resolved: list[Incident] = []
-    for stored in store.incidents():
+    for stored in store.incidents(run=run_id):
         incident = stored.incident
         if stored.first_run == run_id:
             new.append(incident)

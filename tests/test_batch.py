@@ -208,7 +208,7 @@ def test_a_commit_that_fails_halfway_leaves_the_store_as_it_was(
             raise OSError("disk full")
 
         monkeypatch.setattr(Store, "_upsert_unrecognized", broken)
-        monkeypatch.setattr(Store, "_upsert_incident", broken)
+        monkeypatch.setattr(Store, "_upsert_incidents", broken)
         with pytest.raises(OSError):
             run_batch([live], store, KB)
         assert (store.stats(), shape([s.incident for s in store.incidents()]), store.runs()) == (
