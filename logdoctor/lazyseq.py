@@ -53,3 +53,18 @@ class LazySequence(Sequence[T]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} items)"
+
+
+class Reordered(LazySequence[T]):
+    """The items of `base` in another order (`order`: indexes into `base`), each read from
+    `base` when asked for."""
+
+    def __init__(self, base: Sequence[T], order: Sequence[int]) -> None:
+        self._base = base
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _item(self, index: int) -> T:
+        return self._base[self._order[index]]

@@ -67,24 +67,24 @@ def _entry(packed: int) -> int:
 KEEP_IN_MEMORY = 1_000
 
 
-class IncidentSpill:
-    """Incidents kept as they become final: the first `keep` in memory, the rest in a
-    temporary file."""
+class _Spill:
+    """Incidents kept: the first `keep` in memory, the rest in a temporary file."""
 
     def __init__(self, keep: int | None = None) -> None:
         self.keep = KEEP_IN_MEMORY if keep is None else keep
         self._file: IO[bytes] | None = None
-        self._keys: list[int] = []  # packed sort keys, the entry number in the low bits
+        self._count = 0
         self._kept: list[Incident] = []  # entries below `keep`
         self._offsets = array("q")  # entries from `keep` on: where each one is in the file
         self._end = 0
 
-    def add(self, incident: Incident, builder: int, seq: int) -> None:
-        entry = len(self._keys)
-        self._keys.append(packed_key(sort_key(incident, builder, seq), entry))
+    def _store(self, incident: Incident) -> int:
+        """Keep `incident`; returns its entry number."""
+        entry = self._count
+        self._count += 1
         if entry < self.keep:
             self._kept.append(incident)
-            return
+            return entry
         if self._file is None:
             self._file = tempfile.TemporaryFile()
         data = pickle.dumps(incident, protocol=pickle.HIGHEST_PROTOCOL)
@@ -92,15 +92,42 @@ class IncidentSpill:
         self._file.write(data)
         self._offsets.append(self._end)
         self._end += len(data)
+        return entry
+
+    def _sequence(self, order: Sequence[int]) -> SpilledIncidents:
+        if self._file is not None:
+            self._file.flush()
+        self._offsets.append(self._end)  # where the last one ends
+        return SpilledIncidents(self._file, order, self._kept, self._offsets)
+
+
+class OrderedSpill(_Spill):
+    """Incidents given back in the order they were added.  The nightly summary of a first run
+    over a year of log holds its tens of thousands of new incidents this way."""
+
+    def add(self, incident: Incident) -> None:
+        self._store(incident)
+
+    def incidents(self) -> SpilledIncidents:
+        """Everything added, in the order added (the spill is handed over: add no more)."""
+        return self._sequence(range(self._count))
+
+
+class IncidentSpill(_Spill):
+    """Incidents kept as they become final, given back in report order."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        super().__init__(keep)
+        self._keys: list[int] = []  # packed sort keys, the entry number in the low bits
+
+    def add(self, incident: Incident, builder: int, seq: int) -> None:
+        entry = self._store(incident)
+        self._keys.append(packed_key(sort_key(incident, builder, seq), entry))
 
     def incidents(self) -> SpilledIncidents:
         """Everything added, in report order (the spill is handed over: add no more)."""
         self._keys.sort()
-        if self._file is not None:
-            self._file.flush()
-        order = array("q", map(_entry, self._keys))
-        self._offsets.append(self._end)  # where the last one ends
-        return SpilledIncidents(self._file, order, self._kept, self._offsets)
+        return self._sequence(array("q", map(_entry, self._keys)))
 
 
 class SpilledIncidents(LazySequence[Incident]):

@@ -710,57 +710,11 @@ class Store:
         incidents: Sequence[Incident],
     ) -> None:
         """Insert or update the incidents, in bulk: a first run over a year of log writes tens
-        of thousands, and one statement per row costs seconds of SQLAlchemy overhead."""
-        t = incidents_table
-        keyed = [(incident_key(set_key, i), i) for i in incidents]
-        rows: dict[str, dict[str, Any]] = {}
-        wanted = sorted({key for key, _ in keyed})
-        columns = (t.c.key, t.c.status, t.c.count, t.c.first_run, t.c.last_run, t.c.resolved_run)
-        for part in range(0, len(wanted), _IN_CHUNK):
-            query = sa.select(*columns).where(t.c.key.in_(wanted[part : part + _IN_CHUNK]))
-            for found in conn.execute(query):
-                rows[found.key] = dict(found._mapping)
-        stored = set(rows)
-        for key, i in keyed:
-            values = {
-                "set_id": set_id,
-                "id": i.id,
-                "rule": i.rule,
-                "category": i.category,
-                "severity": i.severity,
-                "status": i.status,
-                "first_seen": ts_text(i.first_seen),
-                "last_seen": ts_text(i.last_seen),
-                "count": i.count,
-                "data": _dumps(incident_to_state(i)),
-            }
-            row = rows.get(key)
-            if row is None:
-                resolved = run_id if i.status == "resolved" else None
-                rows[key] = {
-                    "key": key,
-                    "first_run": run_id,
-                    "last_run": run_id,
-                    "resolved_run": resolved,
-                    **values,
-                }
-                continue
-            if int(row["count"]) != i.count:
-                row["last_run"] = run_id
-            if row["status"] != "resolved" and i.status == "resolved":
-                row["resolved_run"] = run_id
-            row.update(values)
-        inserts = [row for key, row in rows.items() if key not in stored]
-        updates = [
-            {"old_key": key, **{k: v for k, v in row.items() if k != "key"}}
-            for key, row in rows.items()
-            if key in stored
-        ]
-        if inserts:
-            conn.execute(sa.insert(t), inserts)
-        if updates:
-            # Every other column is in each row: SQLAlchemy sets them all from the parameters.
-            conn.execute(sa.update(t).where(t.c.key == sa.bindparam("old_key")), updates)
+        of thousands, and one statement per row costs seconds of SQLAlchemy overhead.  Done
+        in slices, so their rows (a few KB of JSON each) are never all in memory at once."""
+        for at in range(0, len(incidents), _IN_CHUNK):
+            keyed = [(incident_key(set_key, i), i) for i in incidents[at : at + _IN_CHUNK]]
+            _upsert_slice(conn, set_id, run_id, keyed)
 
     def _upsert_unrecognized(
         self, conn: Connection, set_id: int, run_id: int, g: Unrecognized
@@ -801,9 +755,19 @@ class Store:
         until: datetime | None = None,
         run: int | None = None,
     ) -> list[StoredIncident]:
-        """Incidents that overlap [since, until], oldest first.  With `run`, only those a
-        night's summary lists: first seen or resolved in that run, or still ongoing (a year of
-        history is tens of thousands of incidents, and the summary needs a handful)."""
+        """Incidents that overlap [since, until], oldest first (see `iter_incidents`)."""
+        return list(self.iter_incidents(since=since, until=until, run=run))
+
+    def iter_incidents(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        run: int | None = None,
+    ) -> Iterator[StoredIncident]:
+        """Incidents that overlap [since, until], oldest first, read a page at a time.  With
+        `run`, only those a night's summary lists: first seen or resolved in that run, or still
+        ongoing (a year of history is tens of thousands of incidents; a night needs few)."""
         t = incidents_table
         query = sa.select(t.c.key, t.c.data, t.c.first_run, t.c.last_run, t.c.resolved_run)
         if run is not None:
@@ -814,19 +778,16 @@ class Store:
             query = query.where(sa.or_(t.c.last_seen.is_(None), t.c.last_seen >= ts_text(since)))
         if until is not None:
             query = query.where(sa.or_(t.c.first_seen.is_(None), t.c.first_seen <= ts_text(until)))
-        query = query.order_by(t.c.first_seen, t.c.key)
+        query = query.order_by(t.c.first_seen, t.c.key).execution_options(yield_per=500)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            StoredIncident(
-                key=row.key,
-                incident=incident_from_state(json.loads(row.data)),
-                first_run=int(row.first_run),
-                last_run=int(row.last_run),
-                resolved_run=None if row.resolved_run is None else int(row.resolved_run),
-            )
-            for row in rows
-        ]
+            for row in conn.execute(query):
+                yield StoredIncident(
+                    key=row.key,
+                    incident=incident_from_state(json.loads(row.data)),
+                    first_run=int(row.first_run),
+                    last_run=int(row.last_run),
+                    resolved_run=None if row.resolved_run is None else int(row.resolved_run),
+                )
 
     def unrecognized(
         self, *, since: datetime | None = None, until: datetime | None = None
@@ -929,6 +890,58 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
     if key is None:
         raise RuntimeError("the database returned no key for a new row")
     return int(key[0])
+
+
+def _upsert_slice(
+    conn: Connection, set_id: int, run_id: int, keyed: Sequence[tuple[str, Incident]]
+) -> None:
+    t = incidents_table
+    rows: dict[str, dict[str, Any]] = {}
+    columns = (t.c.key, t.c.status, t.c.count, t.c.first_run, t.c.last_run, t.c.resolved_run)
+    query = sa.select(*columns).where(t.c.key.in_(sorted({key for key, _ in keyed})))
+    for found in conn.execute(query):
+        rows[found.key] = dict(found._mapping)
+    stored = set(rows)
+    for key, i in keyed:
+        values = {
+            "set_id": set_id,
+            "id": i.id,
+            "rule": i.rule,
+            "category": i.category,
+            "severity": i.severity,
+            "status": i.status,
+            "first_seen": ts_text(i.first_seen),
+            "last_seen": ts_text(i.last_seen),
+            "count": i.count,
+            "data": _dumps(incident_to_state(i)),
+        }
+        row = rows.get(key)
+        if row is None:
+            resolved = run_id if i.status == "resolved" else None
+            rows[key] = {
+                "key": key,
+                "first_run": run_id,
+                "last_run": run_id,
+                "resolved_run": resolved,
+                **values,
+            }
+            continue
+        if int(row["count"]) != i.count:
+            row["last_run"] = run_id
+        if row["status"] != "resolved" and i.status == "resolved":
+            row["resolved_run"] = run_id
+        row.update(values)
+    inserts = [row for key, row in rows.items() if key not in stored]
+    updates = [
+        {"old_key": key, **{k: v for k, v in row.items() if k != "key"}}
+        for key, row in rows.items()
+        if key in stored
+    ]
+    if inserts:
+        conn.execute(sa.insert(t), inserts)
+    if updates:
+        # Every other column is in each row: SQLAlchemy sets them all from the parameters.
+        conn.execute(sa.update(t).where(t.c.key == sa.bindparam("old_key")), updates)
 
 
 def incident_key(set_key: str, i: Incident) -> str:

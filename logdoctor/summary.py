@@ -28,6 +28,7 @@ from logdoctor.batch import BatchResult
 from logdoctor.model import ReadStats
 from logdoctor.render.jsonout import Streamed, object_chunks
 from logdoctor.report_model import Analysis, Incident, Unrecognized, iso
+from logdoctor.spill import OrderedSpill
 from logdoctor.store import Store, StoredUnrecognized
 
 CHART_DAYS = 30
@@ -63,9 +64,11 @@ class DayCount:
 class Summary:
     day: date
     run_id: int
-    new: tuple[Incident, ...]
-    ongoing: tuple[Incident, ...]
-    resolved: tuple[Incident, ...]
+    # Each in the store's order (first seen); a first run over a year of log finds tens of
+    # thousands of new ones, so these may be spills (`OrderedSpill`) read one at a time.
+    new: Sequence[Incident]
+    ongoing: Sequence[Incident]
+    resolved: Sequence[Incident]
     by_day: tuple[DayCount, ...]
     chart_start: date
     chart_end: date
@@ -76,10 +79,6 @@ class Summary:
     run_bytes: int
     notes: tuple[str, ...]
     redacted: bool = False
-
-    @property
-    def incidents(self) -> tuple[Incident, ...]:
-        return (*self.new, *self.ongoing, *self.resolved)
 
 
 def by_day(store: Store, end: date, days: int = CHART_DAYS) -> tuple[DayCount, ...]:
@@ -106,17 +105,15 @@ def by_day(store: Store, end: date, days: int = CHART_DAYS) -> tuple[DayCount, .
 def build_summary(store: Store, result: BatchResult, *, day: date | None = None) -> Summary:
     """The summary of the run `result` describes, from the store."""
     run_id = result.run_id
-    new: list[Incident] = []
-    ongoing: list[Incident] = []
-    resolved: list[Incident] = []
-    for stored in store.incidents(run=run_id):
+    new, ongoing, resolved = OrderedSpill(), OrderedSpill(), OrderedSpill()
+    for stored in store.iter_incidents(run=run_id):
         incident = stored.incident
         if stored.first_run == run_id:
-            new.append(incident)
+            new.add(incident)
         elif stored.resolved_run == run_id:
-            resolved.append(incident)
+            resolved.add(incident)
         elif incident.status == "ongoing":
-            ongoing.append(incident)
+            ongoing.add(incident)
     stats = store.stats()
     # The chart ends on the last day the log speaks of: for a nightly run that is today or
     # yesterday, and a log replayed later still gets its own month charted.
@@ -128,9 +125,9 @@ def build_summary(store: Store, result: BatchResult, *, day: date | None = None)
     return Summary(
         day=day or result.started_at.date(),
         run_id=run_id,
-        new=tuple(new),
-        ongoing=tuple(ongoing),
-        resolved=tuple(resolved),
+        new=new.incidents(),
+        ongoing=ongoing.incidents(),
+        resolved=resolved.incidents(),
         by_day=by_day(store, end),
         chart_start=end - timedelta(days=CHART_DAYS - 1),
         chart_end=end,
@@ -144,20 +141,30 @@ def build_summary(store: Store, result: BatchResult, *, day: date | None = None)
 
 
 def redact_summary(summary: Summary) -> Summary:
-    """Secrets, user names and addresses replaced, with one set of stand-ins for the summary."""
-    from logdoctor.redact import redact_analysis
+    """Secrets, user names and addresses replaced, with one set of stand-ins for the summary.
 
-    whole = Analysis(
-        stats=summary.stats, incidents=summary.incidents, unrecognized=summary.unmatched
+    Stand-ins are numbered in the order new, ongoing, resolved, then the unmatched groups;
+    incidents go one at a time from one spill into another."""
+    from logdoctor.redact import Redactor, redact_analysis, redact_incident
+
+    redactor = Redactor()
+
+    def redacted(items: Sequence[Incident]) -> Sequence[Incident]:
+        spill = OrderedSpill()
+        for incident in items:
+            spill.add(redact_incident(incident, redactor))
+        return spill.incidents()
+
+    new, ongoing, resolved = (
+        redacted(items) for items in (summary.new, summary.ongoing, summary.resolved)
     )
-    shown = redact_analysis(whole)
-    incidents = tuple(shown.incidents)
-    n_new, n_ongoing = len(summary.new), len(summary.ongoing)
+    rest = Analysis(stats=summary.stats, incidents=(), unrecognized=summary.unmatched)
+    shown = redact_analysis(rest, redactor)
     return dataclasses.replace(
         summary,
-        new=incidents[:n_new],
-        ongoing=incidents[n_new : n_new + n_ongoing],
-        resolved=incidents[n_new + n_ongoing :],
+        new=new,
+        ongoing=ongoing,
+        resolved=resolved,
         unmatched=shown.unrecognized,
         stats=shown.stats,
         redacted=True,
@@ -267,13 +274,14 @@ def summary_markdown(summary: Summary) -> str:
             "| severity | category | count | first seen | last seen | title |",
             "|---|---|---:|---|---|---|",
         ]
-        for i in view.ordered(items):
+        in_order = view.in_order(items)
+        for i in in_order:
             out.append(
                 f"| {escape(i.severity)} | {code(i.category, cell=True)} | {i.count:,} "
                 f"| {view.when(i.first_seen)} | {view.when(i.last_seen)} | {escape(i.title)} |"
             )
         out.append("")
-        for i in view.ordered(items):
+        for i in in_order:
             if i.status != "ongoing" or not i.fix:
                 continue
             out += [f"**{escape(i.title)}**: what to do", ""]
@@ -455,9 +463,9 @@ def summary_html_chunks(summary: Summary) -> Iterator[str]:
         redacted_note=view.REDACTED_NOTE,
         chart=chart_svg(summary),
         groups=[
-            ("New", view.ordered(summary.new)),
-            ("Ongoing", view.ordered(summary.ongoing)),
-            ("Resolved tonight", view.ordered(summary.resolved)),
+            ("New", view.in_order(summary.new)),
+            ("Ongoing", view.in_order(summary.ongoing)),
+            ("Resolved tonight", view.in_order(summary.resolved)),
         ],
         unmatched=list(zip(summary.unmatched, summary.unmatched_tonight, strict=True)),
         when=view.when,

@@ -219,6 +219,44 @@ def test_a_commit_that_fails_halfway_leaves_the_store_as_it_was(
         assert_same_as_analyze(store, [live])
 
 
+def test_each_incidents_runs_are_kept_when_written_in_many_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Incidents are written in bulk slices; what the summary reads of each (the run that
+    # first saw it, last changed it, resolved it) must be what a row-by-row write gives.
+    import logdoctor.store as store_module
+
+    monkeypatch.setattr(store_module, "_IN_CHUNK", 7)
+    data = generated(41)
+    live = tmp_path / "Rulemanager.log"
+    half = record_boundary(data, len(data) // 2)
+    live.write_bytes(data[:half])
+    with Store.open(tmp_path / "store.db") as store:
+        one = run_batch([live], store, KB).run_id
+        first = {s.key: s for s in store.incidents()}
+        append(live, data[half:])
+        two = run_batch([live], store, KB).run_id
+        second = store.incidents()
+        grown = 0
+        for s in second:
+            before = first.get(s.key)
+            if before is None:
+                assert (s.first_run, s.last_run) == (two, two)
+                assert s.resolved_run == (two if s.incident.status == "resolved" else None)
+                continue
+            assert s.first_run == one
+            changed = s.incident.count != before.incident.count
+            grown += changed
+            assert s.last_run == (two if changed else before.last_run)
+            if before.incident.status == "resolved":
+                assert s.resolved_run == before.resolved_run
+            else:
+                assert s.resolved_run == (two if s.incident.status == "resolved" else None)
+        assert len(first) > 3 * 7 and len(second) > len(first)
+        assert grown > 0
+        assert_same_as_analyze(store, [live])
+
+
 # -- rotation styles ---------------------------------------------------------------------------
 
 

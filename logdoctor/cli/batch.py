@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,7 +137,7 @@ def batch(
     elif verbosity(ctx) >= 0:
         # -q keeps cron quiet: the summary files are written, the exit code still alerts.
         click.echo(_text(shown))
-    alerting = (*shown.new, *shown.ongoing)
+    alerting = chain(shown.new, shown.ongoing)
     if fail_on and any(at_least(i.severity, fail_on.lower()) for i in alerting):
         sys.exit(1)
 
@@ -158,7 +159,7 @@ def _text(summary: Summary) -> str:
         ("ongoing", summary.ongoing),
         ("resolved", summary.resolved),
     ):
-        ordered = view.ordered(items)
+        ordered = view.in_order(items)
         for i in ordered[:LISTED_PER_KIND]:
             lines.append(
                 f"  {label:<8} {i.severity:<8} {i.category:<30} {i.count:>6,}  "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from logdoctor.kb.categories import severity_rank
+from logdoctor.lazyseq import LazySequence, Reordered
 from logdoctor.model import ReadStats, SmtpSettings
 from logdoctor.report_model import Analysis, CauseSummary, Incident
 
@@ -109,6 +110,16 @@ def order_key(incident: Incident) -> tuple[int, int, int, float]:
 
 def ordered(incidents: Iterable[Incident]) -> list[Incident]:
     return sorted(incidents, key=order_key)
+
+
+def in_order(incidents: Sequence[Incident]) -> Sequence[Incident]:
+    """`ordered`, without holding every incident when they are lazy (a spill file): the sort
+    keys are read in one pass, and each incident read again when asked for."""
+    if not isinstance(incidents, LazySequence):
+        return ordered(incidents)
+    keys = [order_key(i) for i in incidents]
+    # A stable sort of the positions by key: the same order as `ordered`.
+    return Reordered(incidents, sorted(range(len(keys)), key=keys.__getitem__))
 
 
 def status_label(incident: Incident) -> str:
