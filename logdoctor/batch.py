@@ -62,8 +62,9 @@ from logdoctor.layout import (
 from logdoctor.model import Record, SmtpSettings, SourceStats
 from logdoctor.pipeline import rotation_set
 from logdoctor.records import SAMPLE_LINES, RecordReader
-from logdoctor.report_model import TimelinePoint
+from logdoctor.report_model import Incident, TimelinePoint
 from logdoctor.sources import LogSource, TextLines, discover, rotation_name
+from logdoctor.spill import IncidentSpill
 from logdoctor.store import (
     FileState,
     RunInfo,
@@ -523,6 +524,19 @@ def _points(counts: Counter[tuple[datetime, str]]) -> tuple[TimelinePoint, ...]:
     )
 
 
+class _SetSpill(IncidentSpill):
+    """A set's incidents, kept as they become final, and the store's keys of all of them."""
+
+    def __init__(self, set_key: str) -> None:
+        super().__init__()
+        self.set_key = set_key
+        self.keys: set[str] = set()
+
+    def add(self, incident: Incident, builder: int, seq: int) -> None:
+        super().add(incident, builder, seq)
+        self.keys.add(incident_key(self.set_key, incident))
+
+
 def run_set(
     store: Store,
     key: str,
@@ -543,13 +557,17 @@ def run_set(
         counter = EventCounter()
     run = _plan_set(key, sources, store.files(key), forced)
     kept: dict[str, Any] = {}
+    # A first run over a year of log closes tens of thousands of incidents: they wait in a
+    # temporary file, as in `analyze`, not in memory.
+    spill = _SetSpill(key)
+    builder.spill_to(spill, 0)
 
     def at_boundary() -> None:
         # Everything fed so far is final: this is the state the next run continues from.
         kept["builder"] = builder.snapshot()
         kept["counter"] = counter_to_state(counter)
         kept["hours"] = _hours(builder.timeline())
-        kept["incidents"] = {incident_key(key, i) for i in builder.incidents()}
+        kept["incidents"] = spill.keys | {incident_key(key, i) for i in builder.incidents()}
         kept["unrecognized"] = {u.fingerprint for u in builder.unrecognized()}
 
     # Settings carry over from one file of the set to the next, as in `analyze`; the builder
@@ -569,7 +587,8 @@ def run_set(
                 f"{plan.seen.source.display}: new and short, its layout is a first guess; "
                 "counted again by the next run"
             )
-    incidents = builder.incidents()
+    builder.flush()
+    incidents = spill.incidents()
     unrecognized = builder.unrecognized()
     hours = _hours(builder.timeline())
     stable_hours: Counter[tuple[datetime, str]] = kept["hours"]
@@ -583,9 +602,7 @@ def run_set(
         timeline=_points(stable_hours),
         shown_counter=counter_to_state(counter),
         provisional_hours=_points(hours - stable_hours),
-        provisional_incidents=tuple(
-            sorted({incident_key(key, i) for i in incidents} - kept["incidents"])
-        ),
+        provisional_incidents=tuple(sorted(spill.keys - kept["incidents"])),
         provisional_unrecognized=tuple(
             sorted({u.fingerprint for u in unrecognized} - kept["unrecognized"])
         ),

@@ -365,7 +365,7 @@ class SetUpdate:
     builder: dict[str, Any]
     counter: dict[str, Any]
     files: tuple[FileState, ...]
-    incidents: tuple[Incident, ...]
+    incidents: Sequence[Incident]  # may be a spill file (`logdoctor.spill`)
     unrecognized: tuple[Unrecognized, ...]
     timeline: tuple[TimelinePoint, ...]
     shown_counter: dict[str, Any] | None = None
