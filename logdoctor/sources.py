@@ -111,7 +111,9 @@ def _expand(path: Path) -> list[LogSource]:
                 "cannot read: not a valid zip file (damaged or cut short?)", path=shown
             )
         src = _file_source(path)
-        if path.suffix.lower() == ".gz" and not src.gzip:
+        if path.suffix.lower() == ".gz" and not src.gzip and src.size > 0:
+            # An empty one (a rotation compressed only in name) is read as the empty file it
+            # is, as it is inside a folder.
             raise LogdoctorError("cannot read: not a gzip file", path=shown)
         return [src]
     except PermissionError as exc:

@@ -145,6 +145,20 @@ def test_unreadable_inputs_fail_with_one_line_naming_the_path(
     assert str(path) in message and reason in message
 
 
+def test_an_empty_gz_reads_as_empty_alone_as_in_a_folder(tmp_path: Path) -> None:
+    # log4net's rotation compressed only in name: 0 bytes.  Given alone it is what it is in
+    # a folder, an empty file, not an error that stops the analysis.
+    (tmp_path / "Rulemanager.log.1.gz").write_bytes(b"")
+    _write(tmp_path / "Rulemanager.log", _line(27, 12))
+    alone = discover([tmp_path / "Rulemanager.log.1.gz"])
+    in_folder = [s for s in discover([tmp_path]) if s.display.endswith(".gz")]
+    assert (
+        [(s.size, s.gzip) for s in alone] == [(s.size, s.gzip) for s in in_folder] == [(0, False)]
+    )
+    with alone[0].open() as fh:
+        assert fh.read() == b""
+
+
 def test_directory_of_ticket_attachments_reads_the_archives(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "ticket-48213.zip", "w") as zf:
         zf.writestr("Rulemanager.log", _line(27, 12))
