@@ -162,3 +162,29 @@ def raw_values(d: dict[str, str]) -> dict[str, str | None]:
         for name in ("Host", "Port", "EnableSsl", "SmtpSslMode", *TIMEOUT_KEYS)
         if _get(d, name) is not None
     }
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def loosely_written(d: dict[str, str]) -> list[str]:
+    """Values read here leniently that are not written as Dovetail documents them: EnableSsl
+    `true` or `false`, Port a number.  `yes` or `587;` reads as true or 587 here, but the
+    service (a .NET program) may not read it so, or at all: one line each, to show the admin.
+    """
+    notes: list[str] = []
+    ssl = _get(d, "EnableSsl")
+    read_ssl = parse_bool(ssl)
+    if ssl is not None and read_ssl is not None and ssl.strip().lower() not in ("true", "false"):
+        notes.append(
+            f'{PREFIX}EnableSsl is "{ssl}", read here as {str(read_ssl).lower()}: Dovetail '
+            "documents true or false; write that, as the service may not read it otherwise"
+        )
+    port = _get(d, "Port")
+    read_port = parse_port(port)
+    if port is not None and read_port is not None and not _DIGITS.fullmatch(port.strip()):
+        notes.append(
+            f'{PREFIX}Port is "{port}", read here as {read_port}: write the number alone, as '
+            "the service may not read it otherwise"
+        )
+    return notes

@@ -158,3 +158,54 @@ def test_cli_file_without_email_settings_or_missing_is_exit_2(tmp_path: Path) ->
     assert code == 2 and "EmailServiceConfig" in err and "web.config" in err
     code, _, err = run("check-config", str(tmp_path / "nope.config"))
     assert code == 2
+
+
+@pytest.mark.parametrize(
+    ("enable_ssl", "port", "noted"),
+    [
+        ("true", "587", []),
+        (" False ", "465", []),
+        ("yes", "587", ["EnableSsl"]),
+        ("1", "465", ["EnableSsl"]),
+        ("true", "587;", ["Port"]),
+        ("On", "465 (ssl)", ["EnableSsl", "Port"]),
+        ("maybe", "abc", []),  # not read at all: listed as not readable instead
+    ],
+)
+def test_values_read_leniently_are_noted_with_what_dovetail_documents(
+    tmp_path: Path, enable_ssl: str, port: str, noted: list[str]
+) -> None:
+    path = tmp_path / "settings.txt"
+    path.write_text(
+        f'<add key="EmailServiceConfig.EnableSsl" value="{enable_ssl}" />\n'
+        f'<add key="EmailServiceConfig.Port" value="{port}" />\n'
+        '<add key="EmailServiceConfig.SmtpSslMode" value="OnConnect" />\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run("check-config", "--format", "json", str(path))
+    assert code == 0
+    notes = json.loads(out)["notes"]
+    assert [n.split(" is ")[0].removeprefix("EmailServiceConfig.") for n in notes] == noted
+    if "EnableSsl" in noted:
+        assert any("true or false" in n for n in notes)
+    _, text, _ = run("check-config", str(path))
+    assert text.count("Note: ") == len(noted)
+    if not noted and enable_ssl == "maybe":
+        assert "Not set or not readable" in text and "EnableSsl" in text
+
+
+def test_a_noted_value_is_inert_in_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "settings.txt"
+    path.write_text(
+        '<add key="EmailServiceConfig.Port" value="465 &lt;img src=x onerror=alert(1)&gt;" />\n'
+        '<add key="EmailServiceConfig.EnableSsl" value="true" />\n',
+        encoding="utf-8",
+    )
+    from markdown_it import MarkdownIt
+
+    _, out, _ = run("check-config", "--format", "markdown", str(path))
+    assert "Note:" in out
+    tokens = MarkdownIt("commonmark").parse(out)
+    html = [t for t in tokens if t.type == "html_block"]
+    html += [c for t in tokens for c in t.children or () if c.type == "html_inline"]
+    assert html == []

@@ -21,6 +21,7 @@ from logdoctor.serviceconfig import (
     PREFIX,
     decode_config,
     email_keys,
+    loosely_written,
     read_app_settings,
     settings_from_app_settings,
 )
@@ -39,11 +40,15 @@ def _missing(s: SmtpSettings) -> list[str]:
     return [PREFIX + n for n, v in names if v is None]
 
 
-def print_findings(con: Console, path: str, s: SmtpSettings, findings: list[Finding]) -> None:
+def print_findings(
+    con: Console, path: str, s: SmtpSettings, findings: list[Finding], notes: list[str]
+) -> None:
     con.print(Text(f"{path}: " + settings_line(s), style="dim"))
     missing = _missing(s)
     if missing:
         con.print(Text("Not set or not readable: " + ", ".join(missing), style="dim"))
+    for note in notes:
+        con.print(Text("Note: " + note, style="yellow"))
     con.print()
     if not findings:
         con.print(Text("No failures predicted from these settings.", style="bold"))
@@ -66,7 +71,7 @@ def print_findings(con: Console, path: str, s: SmtpSettings, findings: list[Find
         print_steps(con, "Verify:", f.verify, numbered=False)
 
 
-def findings_markdown(path: str, s: SmtpSettings, findings: list[Finding]) -> str:
+def findings_markdown(path: str, s: SmtpSettings, findings: list[Finding], notes: list[str]) -> str:
     lines = [
         "# logdoctor check-config",
         "",
@@ -75,6 +80,8 @@ def findings_markdown(path: str, s: SmtpSettings, findings: list[Finding]) -> st
         f"Settings: {md_escape(settings_line(s))}",
         "",
     ]
+    if notes:
+        lines += [f"- **Note:** {md_escape(note)}" for note in notes] + [""]
     if not findings:
         lines += ["No failures predicted from these settings.", ""]
     for f in findings:
@@ -142,19 +149,21 @@ def check_config(
     settings = settings_from_app_settings(values)
     kb = load_rules(ctx, rules_dirs, rules_only)
     findings = run_check(kb, settings)
+    notes = loosely_written(values)
     if fmt == "json":
         doc = {
             "config": settings.as_contract(),
             "findings": [f.as_json() for f in findings],
             "file": shown,
+            "notes": notes,
         }
         write_output(json.dumps(doc, indent=2, ensure_ascii=False), output)
     elif fmt == "markdown":
-        write_output(findings_markdown(shown, settings, findings), output)
+        write_output(findings_markdown(shown, settings, findings, notes), output)
     elif output and output != "-":
         with open(output, "w", encoding="utf-8", newline="\n") as fh:
-            print_findings(console(fh), shown, settings, findings)
+            print_findings(console(fh), shown, settings, findings, notes)
     else:
-        print_findings(console(sys.stdout), shown, settings, findings)
+        print_findings(console(sys.stdout), shown, settings, findings, notes)
     if fail_on and any(at_least(f.severity, fail_on.lower()) for f in findings):
         sys.exit(1)
