@@ -38,13 +38,14 @@ import io
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from logdoctor import parallel
 from logdoctor.analysis import service_settings
 from logdoctor.errors import LogdoctorError
 from logdoctor.events import ChainCache, EventCounter, events_from_scan
@@ -59,7 +60,8 @@ from logdoctor.layout import (
     detect_layout,
     layout_from_pattern,
 )
-from logdoctor.model import Record, SmtpSettings, SourceStats
+from logdoctor.model import ConfigLoaded, Event, Record, SmtpSettings, SourceStats
+from logdoctor.parallel import Part, PartReader, add_facts, reader_result, worker_count
 from logdoctor.pipeline import rotation_set
 from logdoctor.records import SAMPLE_LINES, RecordReader
 from logdoctor.report_model import Incident, TimelinePoint
@@ -407,7 +409,8 @@ def _note_truncation(run: _SetRun, rows: Sequence[FileState], s: Seen) -> None:
             return
 
 
-def _reader(plan: _Plan) -> RecordReader:
+def _reader(plan: _Plan, start: int | None = None, line: int | None = None) -> RecordReader:
+    """A reader of the plan's file from `start` (a record start; the plan's by default)."""
     s = plan.seen
     src = BoundedSource(
         display=s.source.display,
@@ -418,19 +421,53 @@ def _reader(plan: _Plan) -> RecordReader:
         mtime=s.source.mtime,
         limit=s.size if s.plain else None,
     )
-    plan.reader = RecordReader(src, plan.layout, start_offset=plan.start, start_line=plan.line)
+    plan.reader = RecordReader(
+        src,
+        plan.layout,
+        start_offset=plan.start if start is None else start,
+        start_line=plan.line if line is None else line,
+    )
     return plan.reader
 
 
-def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterator[Record | Span]:
+@dataclass
+class Stretch:
+    """The final records of a big plain file up to its last part, read on the workers; the
+    last part is read here, so that the live file's last record can be held back."""
+
+    reader: RecordReader  # the facts of the stretch, once its events are read
+    parts: list[Part]
+    rest: Part  # where this process goes on
+
+
+def _stretch(plan: _Plan, workers: int) -> Stretch | None:
+    s = plan.seen
+    if workers < 2 or not s.plain or s.source.member is not None or plan.layout is None:
+        return None
+    if s.size - plan.start < parallel.PARALLEL_MIN_BYTES:
+        return None  # a night's growth: starting workers costs more than they save
+    reader = _reader(plan)
+    parts = parallel.plan(
+        reader.source, plan.layout, parallel.PART_BYTES, start=plan.start, line=plan.line
+    )
+    if parts is None or len(parts) < 2:
+        return None
+    return Stretch(reader, parts[:-1], parts[-1])
+
+
+def _records(
+    plans: Sequence[_Plan], at_boundary: Callable[[], None], workers: int = 1
+) -> Iterator[Record | Span | Stretch]:
     """The records of the set's files in order, from the fast reader (`RecordReader.scan`):
-    routine records come counted in bulk as `Span`s.
+    routine records come counted in bulk as `Span`s, and with `workers` the final records of
+    a big file come as a `Stretch` for the workers to read.
 
     Records are final up to the last record of the live file (it may still grow), or up to the
     start of a live file whose layout is not decided yet.  `at_boundary` is called once, where
     the final records end and the provisional ones begin (at the end when there are none):
     everything fed before it is what the next run continues from.  Positions go into the plans.
     The last record of a file always comes built (never inside a `Span`), so it can be held.
+    A `Stretch` must be read before the next item is asked for.
     """
     provisional = False
 
@@ -449,13 +486,22 @@ def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterato
                 plan.pending += _count(item)
                 yield item
             continue
-        reader = _reader(plan)
+        stretch = _stretch(plan, workers)
+        if stretch is None:
+            reader = _reader(plan)
+        else:
+            yield stretch
+            plan.records += stretch.reader.records
+            reader = _reader(plan, stretch.rest.start, stretch.rest.line)
         held: Record | Span | None = None
         for item in reader.scan():
             if held is not None:
                 plan.records += _count(held)
                 yield held
             held = item
+        if stretch is not None:
+            add_facts(stretch.reader, reader_result(reader, [], EventCounter()), first=False)
+            plan.reader = stretch.reader
         if held is None:
             plan.reached_end = plan.final
             continue
@@ -474,6 +520,36 @@ def _records(plans: Sequence[_Plan], at_boundary: Callable[[], None]) -> Iterato
             plan.pending += 1
             yield held
     boundary()
+
+
+def _set_events(
+    items: Iterable[Record | Span | Stretch],
+    counter: EventCounter,
+    cache: ChainCache | None,
+    parts: PartReader | None,
+) -> Iterator[Event]:
+    """The events of `_records`, as `events_from_scan` gives them; a `Stretch` is read on the
+    workers, with the settings in effect before it (the ones its parts could not know)."""
+    settings: SmtpSettings | None = None
+    for is_stretch, group in groupby(items, key=lambda item: isinstance(item, Stretch)):
+        if is_stretch:
+            assert parts is not None
+            for stretch in cast(Iterator[Stretch], group):
+                found = parts.events(stretch.reader, stretch.parts, counter, settings, light=True)
+                for event, _ in found:
+                    if event is None:
+                        continue
+                    if isinstance(event, ConfigLoaded):
+                        settings = event.settings
+                    yield event
+            continue
+        records = cast(Iterator[Record | Span], group)
+        for event in events_from_scan(
+            records, counter=counter, cache=cache, settings=settings, light=True
+        ):
+            if isinstance(event, ConfigLoaded):
+                settings = event.settings
+            yield event
 
 
 def _count(item: Record | Span) -> int:
@@ -546,6 +622,7 @@ def run_set(
     forced: Layout | None = None,
     default_settings: SmtpSettings | None = None,
     cache: ChainCache | None = None,
+    parts: PartReader | None = None,
 ) -> tuple[SetUpdate, _SetRun]:
     """Read what is new in one rotated set and continue its incidents (nothing committed)."""
     state = store.set_state(key)
@@ -573,9 +650,8 @@ def run_set(
     # Settings carry over from one file of the set to the next, as in `analyze`; the builder
     # holds the settings in effect across runs, so a run that starts mid-set loses nothing.
     # Types are all the incident builder needs of a repeated failure shape (`ChainCache.read`).
-    events = events_from_scan(
-        _records(run.plans, at_boundary), counter=counter, cache=cache, light=True
-    )
+    workers = parts.workers if parts is not None else 1
+    events = _set_events(_records(run.plans, at_boundary, workers), counter, cache, parts)
     builder.feed_all(events)
     for plan in run.plans:
         if plan.duplicate_of is not None:
@@ -630,17 +706,30 @@ def run_batch(
     stats: list[SourceStats] = []
     records = 0
     read = 0
-    for key, members in group_sets(sources).items():
-        update, run = run_set(
-            store, key, members, kb, forced=forced, default_settings=default_settings, cache=cache
-        )
-        updates.append(update)
-        notes.extend(run.notes)
-        for plan in run.plans:
-            records += plan.records + plan.pending
-            if plan.reader is not None:
-                read += max(plan.reader.bytes_read - plan.start, 0)
-                stats.append(plan.reader.stats())
+    workers = worker_count()
+    parts = PartReader(workers) if workers > 1 else None
+    try:
+        for key, members in group_sets(sources).items():
+            update, run = run_set(
+                store,
+                key,
+                members,
+                kb,
+                forced=forced,
+                default_settings=default_settings,
+                cache=cache,
+                parts=parts,
+            )
+            updates.append(update)
+            notes.extend(run.notes)
+            for plan in run.plans:
+                records += plan.records + plan.pending
+                if plan.reader is not None:
+                    read += max(plan.reader.bytes_read - plan.start, 0)
+                    stats.append(plan.reader.stats())
+    finally:
+        if parts is not None:
+            parts.close()
     run_id = store.commit_run(
         RunInfo(
             started_at=started,

@@ -109,29 +109,39 @@ def detect_source_layout(source: LogSource) -> Layout:
     return detect_layout(sample)
 
 
-def plan(source: LogSource, layout: Layout, part_bytes: int = PART_BYTES) -> list[Part] | None:
-    """Where to cut a plain UTF-8 file into parts; None when it is not worth it or not safe."""
+def plan(
+    source: LogSource,
+    layout: Layout,
+    part_bytes: int = PART_BYTES,
+    *,
+    start: int = 0,
+    line: int = 1,
+) -> list[Part] | None:
+    """Where to cut a plain UTF-8 file into parts; None when it is not worth it or not safe.
+
+    `start` is a record start (`line` its line) where reading begins: the nightly batch goes
+    on from where the last run stopped.
+    """
     if source.member is not None or source.gzip or fast_layout(layout) is None:
         return None
     size = source.size
-    starts = [0]
+    starts = [start]
     with source.path.open("rb") as fh:
         head = fh.read(4096)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
             return None  # UTF-16 (or NULs where text should be): the line reader's job
-        for target in _cuts(size, part_bytes):
-            target = max(target, starts[-1] + 1, 4097)
+        for target in _cuts(size - start, part_bytes):
+            target = max(start + target, starts[-1] + 1, 4097)
             found = _record_start(fh, target, layout)
             if found is not None and found < size:
                 starts.append(found)
         if len(starts) < 2:
             return None
-        lines = [1]
-        fh.seek(0)
-        pos = newlines = 0
-        for start in starts[1:]:
-            newlines += _newlines(fh, pos, start)
-            pos = start
+        lines = [line]
+        pos, newlines = start, line - 1
+        for cut in starts[1:]:
+            newlines += _newlines(fh, pos, cut)
+            pos = cut
             lines.append(newlines + 1)
     ends = [*starts[1:], _UNBOUNDED]
     return [Part(s, e, n) for s, e, n in zip(starts, ends, lines, strict=True)]
@@ -195,6 +205,11 @@ def scan_part(source: LogSource, layout: Layout, part: Part, light: bool = False
     # which changes nothing for the incident builder.
     scan = events_from_scan(reader.scan(), counter=counter, cache=_WORKER_CACHE, light=light)
     events = [_mark_kept(e) for e in scan] if light else list(scan)
+    return reader_result(reader, events, counter)
+
+
+def reader_result(reader: RecordReader, events: list[Event], counter: EventCounter) -> PartResult:
+    """What a reader found, to be added to the facts of the reader of the whole file."""
     return PartResult(
         events=events,
         counter=counter,
@@ -299,12 +314,13 @@ class PartReader:
                     event = dataclasses.replace(event, settings=settings)
                 yield event, result.bytes_read
             counter.merge(result.counter)
-            _add_facts(reader, result, first=first)
+            add_facts(reader, result, first=first)
             first = False
             yield None, result.bytes_read
 
 
-def _add_facts(reader: RecordReader, result: PartResult, *, first: bool) -> None:
+def add_facts(reader: RecordReader, result: PartResult, *, first: bool) -> None:
+    """Add one part's facts to those of `reader`, which stands for the whole file."""
     reader.records += result.records
     reader.damaged += result.damaged
     reader.lines += result.lines
@@ -327,8 +343,10 @@ __all__ = [
     "Part",
     "PartReader",
     "PartResult",
+    "add_facts",
     "detect_source_layout",
     "plan",
+    "reader_result",
     "scan_part",
     "worker_count",
 ]

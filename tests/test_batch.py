@@ -147,6 +147,71 @@ def test_pieces_cut_mid_line_and_rotation_give_what_analyze_gives(
             assert_same_as_analyze(store, [logs])
 
 
+def test_a_big_stretch_read_on_workers_gives_what_analyze_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first run over a long history reads the final records of a big file on the workers,
+    # and the rest (the live file's last record) here.  Small thresholds make small parts.
+    import logdoctor.batch as batch_module
+    import logdoctor.parallel as parallel
+
+    monkeypatch.setenv("LOGDOCTOR_WORKERS", "2")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 20_000)
+    monkeypatch.setattr(parallel, "PART_BYTES", 8192)
+    stretches: list[int] = []
+    real = batch_module._stretch
+
+    def spy(plan: object, workers: int) -> object:
+        found = real(plan, workers)  # type: ignore[arg-type]
+        if found is not None:
+            stretches.append(len(found.parts))
+        return found
+
+    monkeypatch.setattr(batch_module, "_stretch", spy)
+    data = generated(13, size=300_000)
+    rng = random.Random(13)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    live = logs / "Rulemanager.log"
+    rotate_at = record_boundary(data, len(data) * 2 // 3)
+    with Store.open(tmp_path / "store.db") as store:
+        pos = 0
+        cut = len(data) * 2 // 5  # mid-line, most likely: the first run's last record is cut
+        while pos < len(data):
+            end = min(len(data), cut)
+            if pos < rotate_at <= end:
+                append(live, data[pos:rotate_at])
+                run_batch([live], store, KB)
+                live.rename(logs / "Rulemanager.log.1")
+                pos = rotate_at
+            else:
+                append(live, data[pos:end])
+                pos = end
+                run_batch([live], store, KB)
+                assert_same_as_analyze(store, [logs])
+                # Line numbers and settings too: each part starts at the line its offset has.
+                whole = analyze_paths([logs], kb=KB)
+                assert _details([s.incident for s in store.incidents()]) == _details(
+                    whole.incidents
+                )
+            cut = pos + rng.choice([rng.randint(1, 3_000), rng.randint(20_000, 60_000)])
+    assert len(stretches) >= 2 and max(stretches) >= 4
+
+
+def _details(incidents: list[Incident] | tuple[Incident, ...]) -> list[tuple[object, ...]]:
+    return sorted(
+        (
+            str(i.first_seen),
+            i.category,
+            i.count,
+            # Not the path: the store keeps the name a file had when it was read.
+            tuple((e.line, e.text) for e in i.evidence),
+            repr(i.settings),
+        )
+        for i in incidents
+    )
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL on this system")
 def test_a_run_killed_at_a_random_moment_changes_nothing(tmp_path: Path) -> None:
     data = generated(21, size=400_000)
