@@ -717,8 +717,7 @@ def test_a_failing_child_analysis_reports_one_line(tmp_path: Path) -> None:
 
 
 def test_the_child_analysis_reads_a_big_log(tmp_path: Path) -> None:
-    # The child is a daemonic process, which may not start workers of its own: a log big
-    # enough for them must still be read (in the child alone) and give the analysis.
+    # The child starts workers of its own for a log this big, as `analyze` does.
     from logdoctor.parallel import PARALLEL_MIN_BYTES
     from logdoctor.samplegen import write_log
     from logdoctor.tui.job import AnalysisJob, run_in_process
@@ -730,3 +729,51 @@ def test_the_child_analysis_reads_a_big_log(tmp_path: Path) -> None:
     analysis = run_in_process(job, lambda done, total: None)
     assert analysis.stats.records > 100_000
     assert analysis.stats.sources[0].bytes == log.stat().st_size
+
+
+def _processes_tagged(tag: str) -> list[int]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if tag.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_a_cancelled_child_stops_its_workers_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cancelling must not leave the child's workers running on: they would read on, unseen,
+    # after the terminal UI has gone.  Every process of this test carries a tag in its
+    # environment, so other programs on the machine do not count.
+    import time
+    import uuid
+
+    from logdoctor.parallel import PARALLEL_MIN_BYTES
+    from logdoctor.samplegen import write_log
+    from logdoctor.tui.app import Cancelled
+    from logdoctor.tui.job import AnalysisJob, run_in_process
+
+    tag = f"logdoctor-test-{uuid.uuid4()}"
+    monkeypatch.setenv("LOGDOCTOR_TEST_TAG", tag)
+    monkeypatch.setenv("LOGDOCTOR_WORKERS", "2")
+    log = tmp_path / "Rulemanager.log"
+    with log.open("wb") as out:
+        write_log(out, seed=10, target_bytes=PARALLEL_MIN_BYTES * 2, failure_ratio=0.001)
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            seen.extend(_processes_tagged(tag))
+            raise Cancelled  # the first part is read: the workers are busy
+
+    with pytest.raises(Cancelled):
+        run_in_process(AnalysisJob(paths=(str(log),)), progress)
+    assert len(set(seen)) >= 3  # the child and its two workers were there
+    deadline = time.monotonic() + 5
+    while _processes_tagged(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_tagged(tag) == []

@@ -4,6 +4,10 @@ A CPU-bound analysis in a thread of the UI's own process competes with the UI fo
 1 GB log, keys took seconds to answer.  In a child process the UI thread only waits on a pipe.
 Everything crossing the pipe is plain picklable data (frozen dataclasses), and the child's entry
 point is a module-level function, as Windows' spawn start method requires.
+
+The child is not daemonic, so it may start workers for a big file as `analyze` does.  To cancel,
+the UI sets an event that the child sees at its next progress report: it stops, shuts its
+workers down and exits.  Killing it instead would leave its workers behind.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
 
 from logdoctor.errors import LogdoctorError
 from logdoctor.pipeline import ProgressFn
@@ -23,6 +28,12 @@ from logdoctor.report_model import Analysis
 # Progress messages from the child at most this often: the pipe is not a firehose.
 PROGRESS_EVERY_S = 0.1
 POLL_S = 0.1
+# How long a cancelled child may take to stop its workers before it is killed.
+STOP_WAIT_S = 10.0
+
+
+class _Stopped(Exception):
+    """The UI asked the child to stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +72,7 @@ class AnalysisJob:
         return redact_analysis(analysis)
 
 
-def _child(job: AnalysisJob, conn: Connection) -> None:
+def _child(job: AnalysisJob, conn: Connection, stop: EventType) -> None:
     """Entry point of the child process: progress messages, then the result or an error."""
     # The terminal belongs to the UI: a stray warning from the child must not scribble on it.
     sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")
@@ -69,6 +80,8 @@ def _child(job: AnalysisJob, conn: Connection) -> None:
 
     def progress(done: int, total: int) -> None:
         nonlocal last
+        if stop.is_set():
+            raise _Stopped  # the reading's `finally` shuts the workers down
         now = time.monotonic()
         if now - last >= PROGRESS_EVERY_S:
             last = now
@@ -76,6 +89,8 @@ def _child(job: AnalysisJob, conn: Connection) -> None:
 
     try:
         analysis = job.run(progress)
+    except _Stopped:
+        return
     except LogdoctorError as exc:
         conn.send(("error", str(exc)))
     except Exception as exc:  # reported in the UI as one line, never a traceback on the screen
@@ -91,13 +106,15 @@ def run_in_process(job: AnalysisJob, progress: ProgressFn) -> Analysis:
     (the UI's cancel) stops the child."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(job, child), daemon=True)
     # Textual swaps sys.stderr for a capture object without a real file descriptor, which the
-    # POSIX resource tracker that spawn starts cannot hand on; give it the real one meanwhile.
+    # POSIX resource tracker that spawn starts (for the event's semaphore, or the process)
+    # cannot hand on; give it the real one meanwhile.
     saved = sys.stderr
     if sys.__stderr__ is not None:
         sys.stderr = sys.__stderr__
     try:
+        stop = context.Event()
+        process = context.Process(target=_child, args=(job, child, stop), daemon=False)
         process.start()
     finally:
         sys.stderr = saved
@@ -127,6 +144,9 @@ def run_in_process(job: AnalysisJob, progress: ProgressFn) -> Analysis:
                 assert isinstance(result, Analysis)
                 return result
     finally:
+        if process.is_alive():
+            stop.set()
+            process.join(timeout=STOP_WAIT_S)
         parent.close()
         if process.is_alive():
             process.terminate()
