@@ -27,7 +27,7 @@ from logdoctor import __version__
 from logdoctor.batch import BatchResult
 from logdoctor.model import ReadStats
 from logdoctor.render.jsonout import Streamed, object_chunks
-from logdoctor.report_model import Analysis, Incident, Unrecognized, iso
+from logdoctor.report_model import Analysis, Incident, Shortened, Unrecognized, iso
 from logdoctor.spill import OrderedSpill
 from logdoctor.store import Store, StoredUnrecognized
 
@@ -79,6 +79,45 @@ class Summary:
     run_bytes: int
     notes: tuple[str, ...]
     redacted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One list of the Markdown and HTML summary: every incident, or past `DETAIL_LIMIT` the
+    most urgent ones and the most urgent of every other cause, with all counted by cause.  A
+    first run over a year of log finds tens of thousands of new incidents; the JSON summary
+    lists every one."""
+
+    title: str
+    total: int
+    rows: Sequence[Incident]  # most urgent first
+    shortened: Shortened | None
+    note: str
+
+
+def sections(summary: Summary) -> list[Section]:
+    from logdoctor.render import view
+    from logdoctor.render.shortlist import shortlist
+
+    json_name = summary_paths(Path(), summary.day)[0].name
+    out = []
+    for title, items in (
+        ("New", summary.new),
+        ("Ongoing", summary.ongoing),
+        ("Resolved tonight", summary.resolved),
+    ):
+        short = shortlist(Analysis(stats=summary.stats, incidents=items, unrecognized=()))
+        if short.shortened is None:
+            out.append(Section(title, len(items), view.in_order(items), None, ""))
+            continue
+        rows = view.ordered(short.incidents)
+        note = (
+            f"{len(rows):,} of {len(items):,} are listed: the most urgent ones and the most "
+            f"urgent of every other cause. All are counted by cause above; {json_name} lists "
+            "every one."
+        )
+        out.append(Section(title, len(items), rows, short.shortened, note))
+    return out
 
 
 def by_day(store: Store, end: date, days: int = CHART_DAYS) -> tuple[DayCount, ...]:
@@ -247,41 +286,39 @@ def _summary_fields(summary: Summary) -> list[tuple[str, object]]:
 
 def summary_markdown(summary: Summary) -> str:
     from logdoctor.render import view
-    from logdoctor.render.markdown import code, escape, fenced
+    from logdoctor.render.markdown import cause_table, code, escape, fenced
 
     s = summary.stats
     out = [
         f"# logdoctor nightly summary, {summary.day.isoformat()}",
         "",
-        f"**{len(summary.new)} new, {len(summary.ongoing)} ongoing, "
-        f"{len(summary.resolved)} resolved.** This run read {summary.run_records:,} records "
+        f"**{len(summary.new):,} new, {len(summary.ongoing):,} ongoing, "
+        f"{len(summary.resolved):,} resolved.** This run read {summary.run_records:,} records "
         f"({summary.run_bytes:,} bytes); the store holds {s.records:,} records, "
         f"{escape(view.sends_line(s))}.",
         "",
     ]
     if summary.redacted:
         out += [f"> {escape(view.REDACTED_NOTE)}", ""]
-    for title, items in (
-        ("New", summary.new),
-        ("Ongoing", summary.ongoing),
-        ("Resolved tonight", summary.resolved),
-    ):
-        out += [f"## {title}", ""]
-        if not items:
+    for section in sections(summary):
+        out += [f"## {section.title}", ""]
+        if not section.total:
             out += ["None.", ""]
             continue
+        if section.shortened is not None:
+            out += cause_table(section.shortened.causes)
+            out += [escape(section.note), ""]
         out += [
             "| severity | category | count | first seen | last seen | title |",
             "|---|---|---:|---|---|---|",
         ]
-        in_order = view.in_order(items)
-        for i in in_order:
+        for i in section.rows:
             out.append(
                 f"| {escape(i.severity)} | {code(i.category, cell=True)} | {i.count:,} "
                 f"| {view.when(i.first_seen)} | {view.when(i.last_seen)} | {escape(i.title)} |"
             )
         out.append("")
-        for i in in_order:
+        for i in section.rows:
             if i.status != "ongoing" or not i.fix:
                 continue
             out += [f"**{escape(i.title)}**: what to do", ""]
@@ -409,19 +446,30 @@ pre { background: #f5f5f5; padding: .6em; overflow-x: auto; white-space: pre-wra
 .note { color: #555; }
 </style></head><body>
 <h1>logdoctor nightly summary, {{ s.day }}</h1>
-<p><strong>{{ s.new|length }} new, {{ s.ongoing|length }} ongoing,
-{{ s.resolved|length }} resolved.</strong>
+<p><strong>{{ "{:,}".format(s.new|length) }} new, {{ "{:,}".format(s.ongoing|length) }} ongoing,
+{{ "{:,}".format(s.resolved|length) }} resolved.</strong>
 This run read {{ "{:,}".format(s.run_records) }} records; the store holds
 {{ "{:,}".format(s.stats.records) }} records, {{ sends }}.</p>
 {% if s.redacted %}<p class="note">{{ redacted_note }}</p>{% endif %}
 <h2>Failures per day</h2>
 {{ chart }}
-{% for title, items in groups %}
-<h2>{{ title }}</h2>
-{% if items %}
+{% for section in groups %}
+<h2>{{ section.title }}</h2>
+{% if section.shortened %}
+<table><tr><th>incidents</th><th>ongoing</th><th>failures</th><th>first seen</th>
+<th>last seen</th><th>category</th><th>title</th></tr>
+{% for c in section.shortened.causes %}
+<tr><td class="n">{{ "{:,}".format(c.incidents) }}</td>
+<td class="n{% if c.ongoing %} ongoing{% endif %}">{{ "{:,}".format(c.ongoing) }}</td>
+<td class="n">{{ "{:,}".format(c.failures) }}</td><td>{{ when(c.first_seen) }}</td>
+<td>{{ when(c.last_seen) }}</td><td><code>{{ c.category }}</code></td><td>{{ c.title }}</td></tr>
+{% endfor %}</table>
+<p class="note">{{ section.note }}</p>
+{% endif %}
+{% if section.rows %}
 <table><tr><th>status</th><th>severity</th><th>category</th><th>count</th>
 <th>first seen</th><th>last seen</th><th>title</th></tr>
-{% for i in items %}
+{% for i in section.rows %}
 <tr><td class="{{ i.status }}">{{ i.status }}</td><td>{{ i.severity }}</td>
 <td><code>{{ i.category }}</code></td><td class="n">{{ "{:,}".format(i.count) }}</td>
 <td>{{ when(i.first_seen) }}</td><td>{{ when(i.last_seen) }}</td><td>{{ i.title }}
@@ -462,11 +510,7 @@ def summary_html_chunks(summary: Summary) -> Iterator[str]:
         sends=view.sends_line(summary.stats),
         redacted_note=view.REDACTED_NOTE,
         chart=chart_svg(summary),
-        groups=[
-            ("New", view.in_order(summary.new)),
-            ("Ongoing", view.in_order(summary.ongoing)),
-            ("Resolved tonight", view.in_order(summary.resolved)),
-        ],
+        groups=sections(summary),
         unmatched=list(zip(summary.unmatched, summary.unmatched_tonight, strict=True)),
         when=view.when,
         types=view.types_line,

@@ -229,3 +229,46 @@ def test_store_report_is_shortened_like_analyze(long_log: Path, tmp_path: Path) 
     detailed = DETAIL_HEAD.findall(out)
     assert f"{len(detailed)} of {len(stored):,} incidents are shown in detail" in out
     assert len(_run("report", "--db", str(db), "-v").split("shown in detail")) == 1
+
+
+MD_CAUSE_ROW = re.compile(
+    r"^\| ([\d,]+) \| (?:\*\*)?([\d,]+)(?:\*\*)? \| ([\d,]+) \| [^|]* \| [^|]* \| `([^`]+)` \|",
+    re.MULTILINE,
+)
+MD_ROW = re.compile(r"^\| (critical|error|warning|info) \| `([^`]+)` \|", re.MULTILINE)
+
+
+def test_the_nightly_summary_files_are_shortened_and_count_every_incident(
+    long_log: Path, tmp_path: Path
+) -> None:
+    # A first run over a long history: the Markdown and HTML summaries list the most urgent
+    # new incidents and count every one by cause; the JSON summary (the oracle) lists them all.
+    out = tmp_path / "out"
+    _run("batch", str(long_log), "--db", str(tmp_path / "store.db"), "--out", str(out), "-q")
+    (json_file,) = out.glob("summary-*.json")
+    new = json.loads(json_file.read_text(encoding="utf-8"))["new"]
+    assert len(new) > 3 * DETAIL_LIMIT
+    markdown = next(out.glob("summary-*.md")).read_text(encoding="utf-8")
+    section = markdown.split("## New", 1)[1].split("\n## ", 1)[0]
+    causes = MD_CAUSE_ROW.findall(section)
+    by_category: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    ongoing = 0
+    for incidents, still, count, category in causes:
+        by_category[category] += int(incidents.replace(",", ""))
+        failures[category] += int(count.replace(",", ""))
+        ongoing += int(still.replace(",", ""))
+    assert by_category == Counter(i["category"] for i in new)
+    expected: Counter[str] = Counter()
+    for i in new:
+        expected[i["category"]] += i["count"]
+    assert failures == expected
+    assert ongoing == sum(i["status"] == "ongoing" for i in new)
+    listed = MD_ROW.findall(section)
+    assert DETAIL_LIMIT <= len(listed) < len(new)
+    assert f"{len(listed):,} of {len(new):,} are listed" in section
+    assert {category for _, category in listed} == set(by_category)
+    html = next(out.glob("summary-*.html")).read_text(encoding="utf-8")
+    assert f"{len(listed):,} of {len(new):,} are listed" in html
+    rows = html.count('<tr><td class="resolved">') + html.count('<tr><td class="ongoing">')
+    assert rows == len(listed)  # one row per listed incident

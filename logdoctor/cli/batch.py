@@ -169,7 +169,7 @@ def _text(summary: Summary) -> str:
             # A first run over a year of log finds thousands; cron mails this text.
             lines.append(
                 f"  ... and {len(ordered) - LISTED_PER_KIND:,} more {label}, the least urgent "
-                "(every one is in the summary files)"
+                "(every one is in the JSON summary)"
             )
     if summary.unmatched:
         lines.append(f"  unmatched: {len(summary.unmatched)} kinds of failure no rule explained")

@@ -8,7 +8,7 @@ become entities, so neither emphasis nor raw HTML can come from a log line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from logdoctor import __version__
 from logdoctor.render import view
@@ -105,12 +105,13 @@ def _summary(analysis: Analysis) -> list[str]:
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     if analysis.shortened is not None:
-        out += _causes(view.cause_rows(analysis))
+        out += cause_table(view.cause_rows(analysis))
         out += [escape(view.shortened_note(analysis)), ""]
     return out
 
 
-def _causes(causes: list[CauseSummary]) -> list[str]:
+def cause_table(causes: Sequence[CauseSummary]) -> list[str]:
+    """Every incident counted by cause, as a Markdown table (a shortened report's overview)."""
     out = [
         "**By cause** (every incident)",
         "",
