@@ -40,9 +40,14 @@ def store_analysis(
 ) -> Analysis:
     """The store's incidents (overlapping [since, until]) as an Analysis, for the renderers.
 
-    `stats` are the counts of everything the store has read, whatever the window.
+    `stats` are the counts of everything the store has read, whatever the window.  The
+    incidents wait in a spill file, read a page at a time from the store: a year of history
+    holds tens of thousands.
     """
-    incidents = tuple(s.incident for s in store.incidents(since=since, until=until))
+    spill = OrderedSpill()
+    for stored in store.iter_incidents(since=since, until=until):
+        spill.add(stored.incident)
+    incidents = spill.incidents()
     unrecognized = tuple(u.group for u in store.unrecognized(since=since, until=until))
     return Analysis(
         stats=store.stats(),

@@ -94,3 +94,22 @@ def test_a_spilled_summary_writes_the_same_files_as_one_held_in_memory(
             assert got == expected
             assert got != plain  # the log's addresses were there to redact
     assert seen_ongoing_or_resolved > 0
+
+
+def test_the_store_report_reads_its_incidents_into_a_spill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `logdoctor report` over a year of history: the same incidents, in the same order, as
+    # the store lists them, without holding them all.
+    from logdoctor.summary import store_analysis
+
+    monkeypatch.setattr(spill, "KEEP_IN_MEMORY", 3)
+    buf = io.BytesIO()
+    write_log(buf, seed=53, target_bytes=200_000, failure_ratio=0.2)
+    log = tmp_path / "Rulemanager.log"
+    log.write_bytes(buf.getvalue())
+    with Store.open(tmp_path / "store.db") as store:
+        run_batch([log], store, KB)
+        analysis = store_analysis(store)
+        assert isinstance(analysis.incidents, LazySequence) and len(analysis.incidents) > 3
+        assert list(analysis.incidents) == [s.incident for s in store.incidents()]
