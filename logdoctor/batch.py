@@ -52,14 +52,7 @@ from logdoctor.events import ChainCache, EventCounter, events_from_scan
 from logdoctor.fastpath import Span
 from logdoctor.incidents import IncidentBuilder
 from logdoctor.kb.loader import KnowledgeBase
-from logdoctor.layout import (
-    GENERIC_LAYOUTS,
-    KNOWN_LAYOUTS,
-    Layout,
-    choose_layout,
-    detect_layout,
-    layout_from_pattern,
-)
+from logdoctor.layout import Layout, choose_layout, detect_layout, stored_layout
 from logdoctor.model import ConfigLoaded, Event, Record, SmtpSettings, SourceStats
 from logdoctor.parallel import Part, PartReader, add_facts, reader_result, worker_count
 from logdoctor.pipeline import rotation_set
@@ -306,13 +299,6 @@ def pair_files(rows: Sequence[FileState], seen: Sequence[Seen]) -> dict[int, Fil
 # Reading one set
 
 
-def resolve_layout(pattern: str) -> Layout:
-    for known in (*KNOWN_LAYOUTS, *GENERIC_LAYOUTS):
-        if known.pattern == pattern:
-            return known
-    return layout_from_pattern(pattern)
-
-
 def sample_layout(source: LogSource) -> tuple[Layout, bool]:
     """The layout `RecordReader` would detect from the file's first lines, and whether those
     lines are all there yet (more than SAMPLE_LINES lines, the last of them ended)."""
@@ -390,7 +376,7 @@ def _plan_set(
         elif forced is not None:
             plan.layout = forced
         elif row is not None and row.layout:
-            plan.layout = resolve_layout(row.layout)
+            plan.layout = stored_layout(row.layout)
         else:
             plan.layout, settled = sample_layout(s.source)
             plan.settled = settled or final

@@ -979,3 +979,12 @@ def find_service_pattern(path: Path) -> ServicePattern:
 def pattern_from_service_config(path: Path) -> str | None:
     """The conversion pattern of Rulemanager.log's appender, or None when there is none."""
     return find_service_pattern(Path(path)).pattern
+
+
+def stored_layout(pattern: str) -> Layout:
+    """The layout a store row names by its pattern: a known or generic one by name, else one
+    built from the pattern (`batch` keeps a file's layout between runs as its pattern)."""
+    for known in (*KNOWN_LAYOUTS, *GENERIC_LAYOUTS):
+        if known.pattern == pattern:
+            return known
+    return layout_from_pattern(pattern)

@@ -40,6 +40,7 @@ from logdoctor.incidents import (
     settings_from_state,
     settings_to_state,
 )
+from logdoctor.layout import stored_layout
 from logdoctor.model import ReadStats, SourceStats
 from logdoctor.report_model import Alternative, Incident, TimelinePoint, Unrecognized
 
@@ -855,7 +856,11 @@ class Store:
             ).all()
         return tuple(
             SourceStats(
-                path=r.path, bytes=int(r.position), records=int(r.records), layout=r.layout or ""
+                path=r.path,
+                bytes=int(r.position),
+                records=int(r.records),
+                # Named as `analyze` names it ("Dovetail SDK (tab)"), not by its pattern.
+                layout=stored_layout(r.layout).name if r.layout else "",
             )
             for r in rows
         )

@@ -53,6 +53,16 @@ def test_report_json_is_what_analyze_says(filled: tuple[Path, Path]) -> None:
     for key in ("records", "config_loads", "sends_ok", "sends_failed", "damaged_records"):
         assert got["stats"][key] == want["stats"][key], key
     assert {"logdoctor_version", "sources", "incidents", "unrecognized", "stats"} <= got.keys()
+    # Each file with the records read and the layout named as `analyze` names it (the live
+    # file is short: its layout is still a first guess, which the store does not keep).
+    by_name = {Path(s["path"]).name: s for s in want["sources"]}
+    decided = [s for s in got["sources"] if s["layout"]]
+    assert len(decided) == 2
+    for source in got["sources"]:
+        same = by_name[Path(source["path"]).name]
+        assert source["records"] == same["records"]
+        assert source["layout"] in ("", same["layout"])
+    assert {s["layout"] for s in decided} == {"Dovetail SDK (tab)"}
 
 
 def test_since_leaves_out_incidents_that_ended_before(filled: tuple[Path, Path]) -> None:
