@@ -242,10 +242,10 @@ _define_current(metadata)
 runs_table = metadata.tables["runs"]
 sets_table = metadata.tables["log_sets"]
 files_table = metadata.tables["files"]
-_IN_CHUNK = 500  # keys per `IN (...)`: SQLite allows 32,766 parameters, old builds 999
 incidents_table = metadata.tables["incidents"]
 unrecognized_table = metadata.tables["unrecognized"]
 hours_table = metadata.tables["failure_hours"]
+_IN_CHUNK = 500  # incidents written per slice (keys per `IN (...)`; old SQLite allows 999)
 
 
 def _migrate_v1(conn: Connection) -> None:

@@ -289,7 +289,8 @@ def _summary_fields(summary: Summary) -> list[tuple[str, object]]:
 # Markdown
 
 
-def summary_markdown(summary: Summary) -> str:
+def summary_markdown(summary: Summary, parts: list[Section] | None = None) -> str:
+    """The Markdown summary; `parts`: its `sections`, when the caller has them already."""
     from logdoctor.render import view
     from logdoctor.render.markdown import cause_table, code, escape, fenced
 
@@ -305,7 +306,7 @@ def summary_markdown(summary: Summary) -> str:
     ]
     if summary.redacted:
         out += [f"> {escape(view.REDACTED_NOTE)}", ""]
-    for section in sections(summary):
+    for section in parts if parts is not None else sections(summary):
         out += [f"## {section.title}", ""]
         if not section.total:
             out += ["None.", ""]
@@ -502,7 +503,7 @@ def summary_html(summary: Summary) -> str:
     return "".join(summary_html_chunks(summary))
 
 
-def summary_html_chunks(summary: Summary) -> Iterator[str]:
+def summary_html_chunks(summary: Summary, parts: list[Section] | None = None) -> Iterator[str]:
     """`summary_html` in pieces (Jinja2's `generate`), for writing without one big string."""
     import jinja2
 
@@ -515,7 +516,7 @@ def summary_html_chunks(summary: Summary) -> Iterator[str]:
         sends=view.sends_line(summary.stats),
         redacted_note=view.REDACTED_NOTE,
         chart=chart_svg(summary),
-        groups=sections(summary),
+        groups=parts if parts is not None else sections(summary),
         unmatched=list(zip(summary.unmatched, summary.unmatched_tonight, strict=True)),
         when=view.when,
         types=view.types_line,
@@ -534,11 +535,13 @@ def write_summary(summary: Summary, out_dir: Path) -> Sequence[Path]:
     """The three summary files; each written whole under a temporary name, then renamed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = summary_paths(out_dir, summary.day)
+    # The lists of the Markdown and HTML files: one pass over the incidents serves both.
+    parts = sections(summary)
     # One file at a time, each written as it is made: never the three texts at once.
     makers: tuple[Callable[[], Iterable[str]], ...] = (
         lambda: chain(summary_json_chunks(summary), ("\n",)),
-        lambda: (summary_markdown(summary),),
-        lambda: summary_html_chunks(summary),
+        lambda: (summary_markdown(summary, parts),),
+        lambda: summary_html_chunks(summary, parts),
     )
     for path, make in zip(paths, makers, strict=True):
         tmp = path.with_name(path.name + ".tmp")
